@@ -1,0 +1,196 @@
+// The phone inventory: the one place that maps MAC <-> device name <-> IP <-> DN <-> registration,
+// and each phone's journey (timestamped events per boot step) that every plane feeds.
+import { EventEmitter } from 'node:events';
+import type { Db, Migration } from '../store/database.js';
+
+export type JourneyStep = 'link' | 'power' | 'dhcp' | 'tftp' | 'http' | 'register' | 'call' | 'wan';
+export type JourneyOutcome = 'ok' | 'fail' | 'info';
+
+export interface JourneyEvent {
+  at: string;
+  step: JourneyStep;
+  outcome: JourneyOutcome;
+  detail: string;
+}
+
+export interface Registration {
+  protocol: 'sip' | 'sccp';
+  /** Who answered the phone's last registration: CUCM through Outpost, or Outpost itself. */
+  servedBy: 'upstream' | 'local';
+  contact?: string;
+  expiresAt?: string;
+}
+
+export interface Phone {
+  deviceName: string;
+  mac: string;
+  ip?: string;
+  dn?: string;
+  model?: string;
+  firmware?: string;
+  registration?: Registration;
+  firstSeen: string;
+  lastSeen: string;
+  lastEvent?: JourneyEvent;
+}
+
+/** How a plane names the phone it saw: any one identity is enough. */
+export type PhoneKey = { mac: string } | { deviceName: string } | { ip: string };
+
+export type PhoneFields = Partial<Pick<Phone, 'ip' | 'dn' | 'model' | 'firmware' | 'registration'>>;
+
+export const INVENTORY_MIGRATIONS: Migration[] = [{
+  id: 'core-001-phones',
+  sql: `
+    CREATE TABLE phones (
+      device_name TEXT PRIMARY KEY,
+      mac TEXT NOT NULL UNIQUE,
+      fields TEXT NOT NULL,
+      first_seen TEXT NOT NULL,
+      last_seen TEXT NOT NULL
+    );
+    CREATE TABLE journey (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      device_name TEXT NOT NULL,
+      at TEXT NOT NULL,
+      step TEXT NOT NULL,
+      outcome TEXT NOT NULL,
+      detail TEXT NOT NULL
+    );
+    CREATE INDEX journey_by_phone ON journey (device_name, id);`,
+}];
+
+const JOURNEY_KEEP = 500;
+const FLUSH_MS = 250;
+
+/** 12 upper-case hex digits, or undefined if the text is not a MAC address. */
+export function normalizeMac(text: string): string | undefined {
+  const hex = text.replace(/[^0-9a-fA-F]/g, '').toUpperCase();
+  return hex.length === 12 && /^[0-9a-fA-F:.\-]+$/.test(text) ? hex : undefined;
+}
+
+/** `SEP001122334455` -> `001122334455`. */
+export function macFromDeviceName(name: string): string | undefined {
+  const m = /^SEP([0-9A-F]{12})$/i.exec(name);
+  return m ? m[1].toUpperCase() : undefined;
+}
+
+export class Inventory extends EventEmitter<{ event: [Phone, JourneyEvent] }> {
+  private readonly phones = new Map<string, Phone>(); // by device name
+  private readonly byMac = new Map<string, Phone>();
+  private readonly byIp = new Map<string, Phone>();
+  private pending: { deviceName: string; event: JourneyEvent }[] = [];
+  private dirty = new Set<Phone>();
+  private flushTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly db: Db) {
+    super();
+    for (const row of db.prepare('SELECT device_name, mac, fields, first_seen, last_seen FROM phones').all() as {
+      device_name: string; mac: string; fields: string; first_seen: string; last_seen: string;
+    }[]) {
+      const phone: Phone = { ...JSON.parse(row.fields), deviceName: row.device_name, mac: row.mac, firstSeen: row.first_seen, lastSeen: row.last_seen };
+      this.index(phone);
+    }
+  }
+
+  list(): Phone[] {
+    return [...this.phones.values()].sort((a, b) => a.deviceName.localeCompare(b.deviceName));
+  }
+
+  find(key: PhoneKey): Phone | undefined {
+    if ('deviceName' in key) return this.phones.get(key.deviceName.toUpperCase());
+    if ('mac' in key) {
+      const mac = normalizeMac(key.mac);
+      return mac ? this.byMac.get(mac) : undefined;
+    }
+    return this.byIp.get(key.ip);
+  }
+
+  /** Updates what is known of a phone, creating it when a MAC or SEP name identifies it. */
+  update(key: PhoneKey, fields: PhoneFields = {}): Phone | undefined {
+    let phone = this.find(key);
+    if (!phone) {
+      const mac = 'mac' in key ? normalizeMac(key.mac) : 'deviceName' in key ? macFromDeviceName(key.deviceName) : undefined;
+      if (!mac) return undefined;
+      const now = new Date().toISOString();
+      phone = { deviceName: `SEP${mac}`, mac, firstSeen: now, lastSeen: now };
+      this.index(phone);
+    }
+    if (fields.ip && fields.ip !== phone.ip) {
+      if (phone.ip && this.byIp.get(phone.ip) === phone) this.byIp.delete(phone.ip);
+      this.byIp.set(fields.ip, phone);
+    }
+    Object.assign(phone, stripUndefined(fields));
+    phone.lastSeen = new Date().toISOString();
+    this.dirty.add(phone);
+    this.scheduleFlush();
+    return phone;
+  }
+
+  /** Adds an event to a phone's journey (and updates fields); unknown phones without a MAC are ignored. */
+  record(key: PhoneKey, step: JourneyStep, outcome: JourneyOutcome, detail: string, fields?: PhoneFields): Phone | undefined {
+    const phone = this.update(key, fields);
+    if (!phone) return undefined;
+    const event: JourneyEvent = { at: new Date().toISOString(), step, outcome, detail };
+    phone.lastEvent = event;
+    this.pending.push({ deviceName: phone.deviceName, event });
+    this.emit('event', phone, event);
+    return phone;
+  }
+
+  journey(deviceName: string, limit = JOURNEY_KEEP): JourneyEvent[] {
+    this.flush();
+    const rows = this.db.prepare(
+      'SELECT at, step, outcome, detail FROM journey WHERE device_name = ? ORDER BY id DESC LIMIT ?',
+    ).all(deviceName.toUpperCase(), limit) as JourneyEvent[];
+    return rows.reverse();
+  }
+
+  /** Writes pending changes in one transaction; journey events are history, not promises to a phone. */
+  flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.dirty.size === 0 && this.pending.length === 0) return;
+    const upsert = this.db.prepare(`INSERT INTO phones (device_name, mac, fields, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT(device_name) DO UPDATE SET fields = excluded.fields, last_seen = excluded.last_seen`);
+    const insert = this.db.prepare('INSERT INTO journey (device_name, at, step, outcome, detail) VALUES (?, ?, ?, ?, ?)');
+    const trim = this.db.prepare('DELETE FROM journey WHERE device_name = ? AND id <= (SELECT id FROM journey WHERE device_name = ? ORDER BY id DESC LIMIT 1 OFFSET ?)');
+    const dirty = [...this.dirty];
+    const pending = this.pending;
+    this.dirty = new Set();
+    this.pending = [];
+    this.db.transaction(() => {
+      for (const p of dirty) {
+        const { deviceName, mac, firstSeen, lastSeen, ...fields } = p;
+        upsert.run(deviceName, mac, JSON.stringify(fields), firstSeen, lastSeen);
+      }
+      const touched = new Set<string>();
+      for (const { deviceName, event } of pending) {
+        insert.run(deviceName, event.at, event.step, event.outcome, event.detail);
+        touched.add(deviceName);
+      }
+      for (const name of touched) trim.run(name, name, JOURNEY_KEEP);
+    })();
+  }
+
+  close(): void {
+    this.flush();
+  }
+
+  private index(phone: Phone): void {
+    this.phones.set(phone.deviceName, phone);
+    this.byMac.set(phone.mac, phone);
+    if (phone.ip) this.byIp.set(phone.ip, phone);
+  }
+
+  private scheduleFlush(): void {
+    if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => this.flush(), FLUSH_MS);
+      this.flushTimer.unref();
+    }
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

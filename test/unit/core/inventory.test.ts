@@ -1,0 +1,38 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { INVENTORY_MIGRATIONS, Inventory, normalizeMac } from '../../../src/core/inventory.js';
+import { openDatabase } from '../../../src/store/database.js';
+
+const dirs: string[] = [];
+const tmp = () => { const d = mkdtempSync(join(tmpdir(), 'outpost-inv-')); dirs.push(d); return d; };
+afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+
+describe('phone inventory', () => {
+  it('normalizes MAC spellings', () => {
+    expect(normalizeMac('00:11:22:aa:bb:cc')).toBe('001122AABBCC');
+    expect(normalizeMac('0011.22aa.bbcc')).toBe('001122AABBCC');
+    expect(normalizeMac('SEP001122AABBCC')).toBeUndefined();
+  });
+
+  it('joins MAC, device name and IP, and keeps the journey across a restart', () => {
+    const dir = tmp();
+    let db = openDatabase(dir, INVENTORY_MIGRATIONS);
+    let inv = new Inventory(db);
+    inv.record({ mac: '00:11:22:33:44:01' }, 'dhcp', 'ok', 'ACK 10.20.0.100', { ip: '10.20.0.100' });
+    inv.record({ ip: '10.20.0.100' }, 'tftp', 'ok', 'SEP001122334401.cnf.xml from upstream');
+    inv.record({ deviceName: 'SEP001122334401' }, 'register', 'ok', 'SIP 200 from CUCM', { dn: '2001' });
+    expect(inv.record({ ip: '10.9.9.9' }, 'tftp', 'ok', 'unknown')).toBeUndefined();
+    inv.close();
+    db.close();
+
+    db = openDatabase(dir, INVENTORY_MIGRATIONS);
+    inv = new Inventory(db);
+    const phone = inv.find({ ip: '10.20.0.100' });
+    expect(phone?.deviceName).toBe('SEP001122334401');
+    expect(phone?.dn).toBe('2001');
+    expect(inv.journey('SEP001122334401').map((e) => e.step)).toEqual(['dhcp', 'tftp', 'register']);
+    db.close();
+  });
+});
