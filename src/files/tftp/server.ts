@@ -1,0 +1,225 @@
+// Outpost's read-only TFTP server. Phones fetch trust lists, SEP<MAC>.cnf.xml and loads
+// here; the cache behind `open` decides where the bytes come from. Writes are never
+// accepted and names that could escape the served tree never reach `open`.
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import { isIPv6 } from 'node:net';
+import { decodeTftp, encodeTftp, TftpErrorCode, type TftpOption } from './codec.js';
+import { checkRequestedName } from './filename.js';
+import { negotiate } from './negotiate.js';
+import { netasciiBlocks, octetBlocks, type FileSource } from './block-reader.js';
+import { ReadTransfer, type Peer, type TransferResult } from './transfer.js';
+
+export type { FileSource } from './block-reader.js';
+export type { Peer, TransferOutcome } from './transfer.js';
+
+export type OpenResult = { ok: true; source: FileSource } | { ok: false; code: number; message: string };
+
+export interface TftpServerOptions {
+  address: string;
+  /** 69 in production; 0 picks a free port (tests). */
+  port: number;
+  /** Looks a (already vetted) name up; answer FILE_NOT_FOUND etc. with ok:false. */
+  open: (filename: string, client: Peer) => Promise<OpenResult>;
+  /** Concurrent transfers (including lookups in progress); above it requests get "server busy". */
+  maxTransfers?: number;
+  /** Default 1468 keeps each DATA inside one 1500-byte Ethernet frame. */
+  blksizeMax?: number;
+  windowsizeMax?: number;
+  /** First retransmission timeout when the client does not negotiate one. */
+  timeoutMs?: number;
+  maxTimeoutMs?: number;
+  retries?: number;
+  /** How long a single read from the file source may wait (a slow upstream fetch). */
+  sourceTimeoutMs?: number;
+}
+
+export interface TransferStartEvent {
+  id: number;
+  filename: string;
+  client: Peer;
+  mode: 'octet' | 'netascii';
+  blksize: number;
+  windowsize: number;
+  tsize: number | undefined;
+}
+
+export interface TransferEndEvent extends TransferResult {
+  id: number;
+  filename: string;
+  client: Peer;
+  durationMs: number;
+}
+
+export interface TransferRefusedEvent {
+  filename: string;
+  client: Peer;
+  code: number;
+  message: string;
+}
+
+export interface MalformedRequestEvent {
+  client: Peer;
+  error: string;
+}
+
+export interface TftpServerEvents {
+  'transfer-start': [TransferStartEvent];
+  'transfer-end': [TransferEndEvent];
+  'transfer-refused': [TransferRefusedEvent];
+  'malformed-request': [MalformedRequestEvent];
+  error: [Error];
+}
+
+const DEFAULTS = {
+  maxTransfers: 64,
+  blksizeMax: 1468,
+  windowsizeMax: 64,
+  timeoutMs: 1000,
+  maxTimeoutMs: 8000,
+  retries: 5,
+  sourceTimeoutMs: 30_000,
+};
+
+export class TftpServer extends EventEmitter<TftpServerEvents> {
+  private readonly opts: Required<TftpServerOptions>;
+  private socket: Socket | undefined;
+  /** Client TID ("addr:port") -> its transfer, or null while `open` is still looking. */
+  private readonly active = new Map<string, ReadTransfer | null>();
+  private nextId = 1;
+  private closing = false;
+
+  constructor(options: TftpServerOptions) {
+    super();
+    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+    this.opts = { ...DEFAULTS, ...given } as Required<TftpServerOptions>;
+    // A window must stay well inside the 16-bit block space to tell new ACKs from old ones.
+    this.opts.windowsizeMax = Math.max(1, Math.min(this.opts.windowsizeMax, 32768));
+    this.opts.blksizeMax = Math.max(8, this.opts.blksizeMax);
+  }
+
+  get activeTransfers(): number {
+    return this.active.size;
+  }
+
+  /** Binds the listening socket; resolves with the address actually bound. */
+  listen(): Promise<Peer> {
+    const socket = createSocket(isIPv6(this.opts.address) ? 'udp6' : 'udp4');
+    this.socket = socket;
+    socket.on('message', (msg, rinfo) => void this.onRequest(msg, rinfo));
+    return new Promise((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(this.opts.port, this.opts.address, () => {
+        socket.off('error', reject);
+        socket.on('error', (e) => this.reportError(e));
+        const a = socket.address();
+        resolve({ address: a.address, port: a.port });
+      });
+    });
+  }
+
+  address(): Peer | undefined {
+    if (!this.socket) return undefined;
+    const a = this.socket.address();
+    return { address: a.address, port: a.port };
+  }
+
+  /** Stops listening and aborts every transfer in flight. */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const t of this.active.values()) t?.abort('server shutting down');
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+  }
+
+  private async onRequest(msg: Buffer, rinfo: RemoteInfo): Promise<void> {
+    if (this.closing) return;
+    const client: Peer = { address: rinfo.address, port: rinfo.port };
+    const decoded = decodeTftp(msg);
+    if (!decoded.ok) {
+      this.emit('malformed-request', { client, error: decoded.error });
+      const opcode = msg.length >= 2 ? msg.readUInt16BE(0) : 0;
+      if (opcode === 1 || opcode === 2) this.reply(client, TftpErrorCode.ILLEGAL_OPERATION, 'malformed request');
+      return;
+    }
+    const pkt = decoded.value;
+    if (pkt.op !== 'rrq' && pkt.op !== 'wrq') return; // stray transfer packets on the well-known port
+    const key = `${client.address}:${client.port}`;
+    // A client retransmitting its RRQ while the first one is being served is the same transfer.
+    if (this.active.has(key)) return;
+    const filename = pkt.filename;
+    if (pkt.op === 'wrq') return this.refuse(filename, client, TftpErrorCode.ACCESS_VIOLATION, 'read-only server');
+    const mode = pkt.mode.toLowerCase();
+    if (mode !== 'octet' && mode !== 'netascii') {
+      return this.refuse(filename, client, TftpErrorCode.ILLEGAL_OPERATION, `unsupported mode ${pkt.mode}`);
+    }
+    const named = checkRequestedName(filename);
+    if (!named.ok) return this.refuse(filename, client, TftpErrorCode.ACCESS_VIOLATION, named.error);
+    if (this.active.size >= this.opts.maxTransfers) {
+      return this.refuse(filename, client, TftpErrorCode.NOT_DEFINED, 'server busy, try again later');
+    }
+    this.active.set(key, null);
+    try {
+      await this.serve(key, filename, mode, pkt.options, client);
+    } catch (e) {
+      this.active.delete(key);
+      this.refuse(filename, client, TftpErrorCode.NOT_DEFINED, 'internal error');
+      this.reportError(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  private async serve(key: string, filename: string, mode: 'octet' | 'netascii', options: TftpOption[], client: Peer): Promise<void> {
+    const opened = await this.opts.open(filename, client);
+    if (this.closing) {
+      this.active.delete(key);
+      return;
+    }
+    if (!opened.ok) {
+      this.active.delete(key);
+      return this.refuse(filename, client, opened.code, opened.message);
+    }
+    const source = opened.source;
+    const params = negotiate(options, source.size, mode, this.opts);
+    const socket = await this.bindTransferSocket();
+    const reader = mode === 'octet' ? octetBlocks(source, params.blksize) : netasciiBlocks(source, params.blksize);
+    const id = this.nextId++;
+    const started = Date.now();
+    const transfer = new ReadTransfer(socket, client, reader, params, this.opts, (result) => {
+      this.active.delete(key);
+      this.emit('transfer-end', { id, filename, client, durationMs: Date.now() - started, ...result });
+    });
+    this.active.set(key, transfer);
+    const tsize = params.oack.some((o) => o.name.toLowerCase() === 'tsize') ? source.size : undefined;
+    this.emit('transfer-start', { id, filename, client, mode, blksize: params.blksize, windowsize: params.windowsize, tsize });
+    transfer.start();
+  }
+
+  /** Each transfer gets its own ephemeral port: its TID (RFC 1350 §4). */
+  private bindTransferSocket(): Promise<Socket> {
+    const socket = createSocket(isIPv6(this.opts.address) ? 'udp6' : 'udp4');
+    return new Promise((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(0, this.opts.address, () => {
+        socket.off('error', reject);
+        // Errors on a transfer socket only ever mean that transfer fails by timeout.
+        socket.on('error', () => undefined);
+        resolve(socket);
+      });
+    });
+  }
+
+  /** An unheard 'error' event would throw; a server on a hostile LAN must not. */
+  private reportError(e: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', e);
+  }
+
+  private refuse(filename: string, client: Peer, code: number, message: string): void {
+    this.reply(client, code, message);
+    this.emit('transfer-refused', { filename, client, code, message });
+  }
+
+  private reply(client: Peer, code: number, message: string): void {
+    this.socket?.send(encodeTftp({ op: 'error', code, message }), client.port, client.address, () => undefined);
+  }
+}

@@ -1,0 +1,233 @@
+// One read transfer on its own ephemeral socket: sends DATA in windows (RFC 7440; a
+// window of 1 is plain RFC 1350 lockstep), retransmits with exponential backoff, and
+// keeps block numbers absolute internally so loads past 65535 blocks roll over cleanly.
+import type { Socket, RemoteInfo } from 'node:dgram';
+import { decodeTftp, encodeTftp, TftpErrorCode } from './codec.js';
+import type { BlockReader } from './block-reader.js';
+import type { TransferParams } from './negotiate.js';
+
+export interface Peer {
+  address: string;
+  port: number;
+}
+
+export type TransferOutcome = 'complete' | 'timeout' | 'client-error' | 'source-error' | 'aborted';
+
+export interface TransferTiming {
+  /** First retransmission timeout when the client did not negotiate one. */
+  timeoutMs: number;
+  /** Backoff stops doubling here. */
+  maxTimeoutMs: number;
+  /** Retransmissions of the same window before giving up. */
+  retries: number;
+  /** How long one read from the file source may take before the phone is told to retry. */
+  sourceTimeoutMs: number;
+}
+
+export interface TransferResult {
+  outcome: TransferOutcome;
+  /** Payload bytes produced (each counted once, however often it was resent). */
+  bytes: number;
+  blocks: number;
+  retransmissions: number;
+  error?: string;
+}
+
+const BLOCK_SPACE = 0x10000;
+
+export class ReadTransfer {
+  /** Highest block the client has acknowledged; -1 while an OACK (block 0) is outstanding. */
+  private acked = 0;
+  private sentHighest = 0;
+  private finalBlock: number | undefined;
+  private readonly packets = new Map<number, Buffer>();
+  private interval: number;
+  private readonly baseInterval: number;
+  private retriesLeft: number;
+  private fastResentFor = -2;
+  private pumping = false;
+  private timer: NodeJS.Timeout | undefined;
+  private done = false;
+  private bytes = 0;
+  private retransmissions = 0;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly peer: Peer,
+    private readonly reader: BlockReader,
+    private readonly params: TransferParams,
+    private readonly timing: TransferTiming,
+    private readonly onEnd: (result: TransferResult) => void,
+  ) {
+    this.baseInterval = params.timeoutSec !== undefined ? params.timeoutSec * 1000 : timing.timeoutMs;
+    this.interval = this.baseInterval;
+    this.retriesLeft = timing.retries;
+  }
+
+  start(): void {
+    this.socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
+    if (this.params.oack.length > 0) {
+      const oack = encodeTftp({ op: 'oack', options: this.params.oack });
+      this.acked = -1;
+      this.packets.set(0, oack);
+      this.send(oack);
+      this.arm();
+    } else {
+      void this.pump();
+    }
+  }
+
+  /** Ends the transfer from outside (server shutdown), telling the client why. */
+  abort(reason: string): void {
+    this.sendError(TftpErrorCode.NOT_DEFINED, reason);
+    this.finish('aborted', reason);
+  }
+
+  private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
+    if (this.done) return;
+    if (rinfo.address !== this.peer.address || rinfo.port !== this.peer.port) {
+      // Someone else's packet: tell them, and leave this transfer untouched (RFC 1350 §4).
+      const pkt = encodeTftp({ op: 'error', code: TftpErrorCode.UNKNOWN_TID, message: 'unknown transfer ID' });
+      this.socket.send(pkt, rinfo.port, rinfo.address, () => undefined);
+      return;
+    }
+    const decoded = decodeTftp(msg);
+    if (!decoded.ok) return;
+    const pkt = decoded.value;
+    if (pkt.op === 'ack') this.onAck(pkt.block);
+    else if (pkt.op === 'error') this.finish('client-error', `client sent error ${pkt.code}: ${pkt.message}`);
+  }
+
+  private onAck(wireBlock: number): void {
+    const ahead = (((wireBlock - this.acked) % BLOCK_SPACE) + BLOCK_SPACE) % BLOCK_SPACE;
+    if (ahead === 0) {
+      // A repeated ACK. In lockstep it is never answered (that is the sorcerer's apprentice
+      // bug); with a window it means a block was lost, so resend once per ACK value.
+      if (this.params.windowsize > 1 && this.sentHighest > this.acked && this.fastResentFor !== this.acked) {
+        this.fastResentFor = this.acked;
+        this.resendOutstanding();
+      }
+      return;
+    }
+    if (ahead > this.sentHighest - this.acked) return; // stale or for a block never sent
+    const block = this.acked + ahead;
+    for (let b = this.acked + 1; b <= block; b++) this.packets.delete(b);
+    this.acked = block;
+    this.interval = this.baseInterval;
+    this.retriesLeft = this.timing.retries;
+    if (this.finalBlock !== undefined && block >= this.finalBlock) {
+      this.finish('complete');
+      return;
+    }
+    if (block < this.sentHighest) {
+      // RFC 7440: an ACK inside the window restarts the window after the acknowledged block.
+      this.resendOutstanding();
+    } else {
+      this.disarm();
+    }
+    void this.pump();
+  }
+
+  /** Sends new blocks while the window has room; one pump at a time, blocks strictly in order. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (!this.done && this.finalBlock === undefined && this.sentHighest < this.acked + this.params.windowsize) {
+        const payload = await this.nextPayload();
+        if (payload === undefined || this.done) return;
+        const block = this.sentHighest + 1;
+        const pkt = encodeTftp({ op: 'data', block: block % BLOCK_SPACE, data: payload });
+        this.packets.set(block, pkt);
+        this.bytes += payload.length;
+        if (payload.length < this.params.blksize) this.finalBlock = block;
+        this.sentHighest = block;
+        this.send(pkt);
+        this.arm();
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async nextPayload(): Promise<Buffer | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<'stalled'>((resolve) => {
+      timer = setTimeout(() => resolve('stalled'), this.timing.sourceTimeoutMs);
+    });
+    try {
+      const got = await Promise.race([this.reader.next(), stalled]);
+      if (got === 'stalled') {
+        this.sendError(TftpErrorCode.NOT_DEFINED, 'file not available yet, try again');
+        this.finish('source-error', 'file source stalled');
+        return undefined;
+      }
+      return got;
+    } catch (e) {
+      this.sendError(TftpErrorCode.NOT_DEFINED, 'read error');
+      this.finish('source-error', e instanceof Error ? e.message : String(e));
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private resendOutstanding(): void {
+    for (let b = this.acked + 1; b <= this.sentHighest; b++) {
+      const pkt = this.packets.get(b);
+      if (!pkt) continue;
+      this.send(pkt);
+      this.retransmissions++;
+    }
+    this.arm();
+  }
+
+  private onTimeout(): void {
+    this.timer = undefined;
+    if (this.done || this.sentHighest <= this.acked) return;
+    if (this.retriesLeft <= 0) {
+      this.finish('timeout', `no acknowledgement after ${this.timing.retries} retransmissions`);
+      return;
+    }
+    this.retriesLeft--;
+    this.interval = Math.min(this.interval * 2, Math.max(this.timing.maxTimeoutMs, this.baseInterval));
+    this.resendOutstanding();
+  }
+
+  private arm(): void {
+    this.disarm();
+    this.timer = setTimeout(() => this.onTimeout(), this.interval);
+  }
+
+  private disarm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private send(pkt: Buffer): void {
+    // UDP send errors (a vanished client) surface as timeouts; nothing to do here.
+    this.socket.send(pkt, this.peer.port, this.peer.address, () => undefined);
+  }
+
+  private sendError(code: number, message: string): void {
+    if (this.done) return;
+    this.send(encodeTftp({ op: 'error', code, message }));
+  }
+
+  private finish(outcome: TransferOutcome, error?: string): void {
+    if (this.done) return;
+    this.done = true;
+    this.disarm();
+    this.packets.clear();
+    // The socket closes after queued sends (a final ERROR) have been handed to the kernel.
+    setImmediate(() => {
+      try {
+        this.socket.close();
+      } catch {
+        // already closed
+      }
+    });
+    const blocks = this.sentHighest;
+    this.onEnd({ outcome, bytes: this.bytes, blocks, retransmissions: this.retransmissions, ...(error ? { error } : {}) });
+  }
+}
