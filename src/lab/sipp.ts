@@ -1,0 +1,25 @@
+// Command lines for sipp acting as a Cisco SIP phone (scripts/lab/sipp-register.xml), so tests,
+// benchmarks and the demo send the same REGISTER a CP-8845 would.
+import { repoPath } from './repo-root.js';
+import type { PhoneIdentity } from './phone-identity.js';
+
+export const SIPP_REGISTER_SCENARIO = ['scripts', 'lab', 'sipp-register.xml'];
+
+export interface SippRegisterOptions {
+  target: string;     // "10.30.0.1:5060" (CUCM) or Outpost's LAN address
+  localIp?: string;   // the phone's address, used in Via/Contact
+  expires?: number;   // default 3600, as Cisco phones ask
+  timeoutS?: number;  // give up (exit non-zero) after this many seconds; default 10
+  transport?: 'udp' | 'tcp';
+}
+
+/** Arguments for `sipp` that send one REGISTER for `phone` and exit 0 once the 200 OK came. */
+export function sippRegisterArgs(phone: Pick<PhoneIdentity, 'mac' | 'deviceName' | 'dn'>, opts: SippRegisterOptions): string[] {
+  const args = ['-sf', repoPath(...SIPP_REGISTER_SCENARIO), '-m', '1', '-nostdin',
+    '-key', 'mac', phone.mac.replace(/:/g, '').toLowerCase(), '-key', 'device', phone.deviceName,
+    '-key', 'dn', phone.dn, '-key', 'expires', String(opts.expires ?? 3600),
+    '-timeout', String(opts.timeoutS ?? 10), '-timeout_error', '-t', opts.transport === 'tcp' ? 't1' : 'u1'];
+  if (opts.localIp) args.push('-i', opts.localIp);
+  args.push(opts.target);
+  return args;
+}
