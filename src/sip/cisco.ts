@@ -1,0 +1,177 @@
+// What Cisco IP phones put into their SIP messages beyond RFC 3261, and what Outpost needs
+// from it: the device name (the key of the phone inventory), the model, the directory number,
+// the keep-alive REGISTERs sent to a backup registrar, and the `cisco-alarm` Reason header in
+// which a phone reports why it last lost its registration (shown on the phone's journey).
+
+import { type Result, ok, err } from '../util/result.js';
+import { type SipMessage, getHeader, getHeaders } from './message.js';
+import { type SipParam, addressUser, getParam, parseContacts, parseDeltaSeconds, parseParams } from './headers.js';
+
+export const DEVICE_NAME_PARAM = '+u.sip!devicename.ccm.cisco.com';
+export const MODEL_PARAM = '+u.sip!model.ccm.cisco.com';
+export const INSTANCE_PARAM = '+sip.instance';
+export const KEEP_ALIVE_PARAM = 'cisco-keep-alive';
+
+/** Identity a Cisco phone advertises in its Contact header. */
+export interface CiscoContactInfo {
+  /** `SEP` + MAC as the phone names itself (devicename param, else derived from the instance). */
+  deviceName?: string;
+  /** MAC address, 12 upper-case hex digits. */
+  mac?: string;
+  /** CUCM model code, e.g. `36217` for a CP-8811. */
+  model?: string;
+  /** `+sip.instance` value without quotes, e.g. `<urn:uuid:00000000-0000-0000-0000-f87b204eeede>`. */
+  instance?: string;
+}
+
+/** Why a phone says it re-registered: `Reason: SIP;cause=200;text="cisco-alarm:..."`. */
+export interface CiscoAlarm {
+  /** Alarm number after `cisco-alarm:`. */
+  alarm: number;
+  deviceName?: string;
+  /** `ActiveLoad=` (newer firmware) or `Load=` (older firmware). */
+  activeLoad?: string;
+  inactiveLoad?: string;
+  /** `Last=`: the cause of the last unregistration, e.g. `cm-closed-tcp`. */
+  lastReason?: string;
+  /** Every `Key=value` field as sent. */
+  fields: Record<string, string>;
+}
+
+export interface CiscoRegistration extends CiscoContactInfo {
+  /** Directory number: user part of the To (address of record), else of From. */
+  dn?: string;
+  contactUri?: string;
+  /** Binding lifetime asked for: the Contact `expires` param, else the Expires header. */
+  expires?: number;
+  /**
+   * A keep-alive to a backup registrar (Contact param `cisco-keep-alive`, sent with Expires 0).
+   * It must be answered 200 without removing the binding, unlike a real Expires 0 unregister.
+   */
+  keepAlive: boolean;
+  /** From `User-Agent: Cisco-CP8811/12.1.1`. */
+  modelName?: string;
+  firmware?: string;
+  alarm?: CiscoAlarm;
+}
+
+const INSTANCE_MAC = /^<?urn:uuid:00000000-0000-0000-0000-([0-9a-f]{12})>?$/i;
+const SEP_NAME = /^SEP([0-9a-f]{12})$/i;
+const CISCO_USER_AGENT = /^Cisco-([A-Za-z0-9-]+)\/(\S+)/;
+
+/** The MAC a Cisco phone encodes in its `+sip.instance` UUID, upper case, or undefined. */
+export function macFromInstance(instance: string): string | undefined {
+  const m = INSTANCE_MAC.exec(instance.trim());
+  return m ? m[1].toUpperCase() : undefined;
+}
+
+function contactInfoFromParams(params: readonly SipParam[]): CiscoContactInfo {
+  const info: CiscoContactInfo = {};
+  const instance = getParam(params, INSTANCE_PARAM)?.value;
+  const named = getParam(params, DEVICE_NAME_PARAM)?.value?.trim();
+  const model = getParam(params, MODEL_PARAM)?.value?.trim();
+  const instanceMac = instance !== undefined ? macFromInstance(instance) : undefined;
+  if (instance !== undefined) info.instance = instance;
+  if (named) info.deviceName = named;
+  else if (instanceMac) info.deviceName = `SEP${instanceMac}`;
+  const nameMac = named ? SEP_NAME.exec(named)?.[1].toUpperCase() : undefined;
+  const mac = nameMac ?? instanceMac;
+  if (mac) info.mac = mac;
+  if (model) info.model = model;
+  return info;
+}
+
+/** Device name, MAC and model from the first Contact that carries any of them. */
+export function ciscoContactInfo(msg: SipMessage): CiscoContactInfo {
+  for (const value of getHeaders(msg, 'contact')) {
+    const set = parseContacts(value);
+    if (!set.ok || set.value.wildcard) continue;
+    for (const c of set.value.contacts) {
+      const info = contactInfoFromParams(c.params);
+      if (info.deviceName !== undefined || info.model !== undefined) return info;
+    }
+  }
+  return {};
+}
+
+/** Splits `25 Name=SEP... Last=cm-closed-tcp` into fields; a value may contain spaces. */
+function alarmFields(text: string): { alarm: string; fields: Record<string, string> } {
+  const [alarm, ...rest] = text.trim().split(/\s+(?=[A-Za-z][A-Za-z0-9_.-]*=)/);
+  const fields: Record<string, string> = {};
+  for (const part of rest) {
+    const eq = part.indexOf('=');
+    const key = part.slice(0, eq);
+    if (!(key in fields)) fields[key] = part.slice(eq + 1).trim();
+  }
+  return { alarm: alarm ?? '', fields };
+}
+
+/** Parses one Reason value carrying a Cisco alarm; an error for any other Reason. */
+export function parseCiscoAlarm(reason: string): Result<CiscoAlarm> {
+  const m = /^[ \t]*([A-Za-z0-9.-]+)[ \t]*(;.*)?$/s.exec(reason);
+  if (!m) return err('Reason is not "<protocol>;params"');
+  const params = parseParams(m[2] ?? '');
+  if (!params.ok) return err(`Reason: ${params.error}`);
+  const text = getParam(params.value, 'text')?.value;
+  if (text === undefined || !/^cisco-alarm:/i.test(text)) return err('Reason text is not a cisco-alarm');
+  const { alarm, fields } = alarmFields(text.slice('cisco-alarm:'.length));
+  if (!/^[0-9]{1,9}$/.test(alarm)) return err(`cisco-alarm number "${alarm.slice(0, 20)}" is not numeric`);
+  const field = (name: string): string | undefined => {
+    const key = Object.keys(fields).find((k) => k.toLowerCase() === name);
+    return key !== undefined ? fields[key] : undefined;
+  };
+  const out: CiscoAlarm = { alarm: Number(alarm), fields };
+  const deviceName = field('name');
+  const activeLoad = field('activeload') ?? field('load');
+  const inactiveLoad = field('inactiveload');
+  const lastReason = field('last');
+  if (deviceName !== undefined) out.deviceName = deviceName;
+  if (activeLoad !== undefined) out.activeLoad = activeLoad;
+  if (inactiveLoad !== undefined) out.inactiveLoad = inactiveLoad;
+  if (lastReason !== undefined) out.lastReason = lastReason;
+  return ok(out);
+}
+
+/** The first cisco-alarm among the message's Reason headers. */
+export function ciscoAlarm(msg: SipMessage): CiscoAlarm | undefined {
+  for (const value of getHeaders(msg, 'reason')) {
+    const a = parseCiscoAlarm(value);
+    if (a.ok) return a.value;
+  }
+  return undefined;
+}
+
+/** Everything Outpost records about a phone from its REGISTER. */
+export function ciscoRegistration(msg: SipMessage): Result<CiscoRegistration> {
+  if (msg.kind !== 'request' || msg.method.toUpperCase() !== 'REGISTER') return err('not a REGISTER request');
+  const reg: CiscoRegistration = { keepAlive: false };
+  const to = getHeader(msg, 'to');
+  const from = getHeader(msg, 'from');
+  const dn = (to !== undefined ? addressUser(to) : undefined) ?? (from !== undefined ? addressUser(from) : undefined);
+  if (dn !== undefined) reg.dn = dn;
+
+  let contactExpires: number | undefined;
+  for (const value of getHeaders(msg, 'contact')) {
+    const set = parseContacts(value);
+    if (!set.ok) return err(set.error);
+    if (set.value.wildcard) continue;
+    for (const c of set.value.contacts) {
+      if (getParam(c.params, KEEP_ALIVE_PARAM)) reg.keepAlive = true;
+      if (reg.contactUri === undefined) {
+        reg.contactUri = c.uri;
+        contactExpires = c.expires;
+        Object.assign(reg, contactInfoFromParams(c.params));
+      }
+    }
+  }
+  const expiresHeader = getHeader(msg, 'expires');
+  const headerExpires = expiresHeader !== undefined ? parseDeltaSeconds(expiresHeader) : undefined;
+  const expires = contactExpires ?? (headerExpires?.ok ? headerExpires.value : undefined);
+  if (expires !== undefined) reg.expires = expires;
+
+  const ua = CISCO_USER_AGENT.exec(getHeader(msg, 'user-agent') ?? '');
+  if (ua) { reg.modelName = ua[1]; reg.firmware = ua[2]; }
+  const alarm = ciscoAlarm(msg);
+  if (alarm) reg.alarm = alarm;
+  return ok(reg);
+}
