@@ -1,6 +1,10 @@
 // The `outpost` command line.
 import { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
+import { runDecode } from './decode.js';
+import { runDemo } from './demo.js';
+import { labDown, labStatus, labUp } from '../lab/topology.js';
+import { runSimPhone } from '../sim/phone.js';
 import { runDaemon } from './run.js';
 import { show, showTopics } from './show.js';
 
@@ -35,6 +39,38 @@ program.command('show').description(`show state of a running Outpost: ${showTopi
       process.stdout.write(`${await show(topic, arg, { api, json: o.json })}\n`);
     } catch (e) {
       process.stderr.write(`outpost show: ${(e as Error).message}\n`);
+      process.exit(1);
+    }
+  });
+
+program.command('decode').description('decode the CDP, LLDP, DHCP and SIP messages of a pcap or pcapng file')
+  .argument('<file>').option('--json', 'one JSON object per line')
+  .action((file: string, o: { json?: boolean }) => { process.exitCode = runDecode(file, o.json ?? false); });
+
+program.command('demo').description('build the lab, boot simulated phones through Outpost, cut and restore the WAN (root)')
+  .option('--phones <n>', 'simulated phones', '4').option('--hold', 'keep the lab until Ctrl-C')
+  .action(async (o: { phones: string; hold?: boolean }) => { process.exitCode = await runDemo({ phones: Number(o.phones), hold: o.hold ?? false }); });
+
+const lab = program.command('lab').description('the network-namespace lab: phones, switch, Outpost, WAN, CUCM stand-in (root)');
+lab.command('up').option('--phones <n>', 'phone namespaces', '2').option('--prefix <p>', 'namespace prefix')
+  .action(async (o: { phones: string; prefix?: string }) => {
+    const state = await labUp({ phones: Number(o.phones), prefix: o.prefix });
+    process.stdout.write(`${JSON.stringify(state, null, 2)}\n`);
+  });
+lab.command('down').argument('[prefix]').action(async (prefix?: string) => {
+  process.stdout.write(`removed: ${(await labDown(prefix)).join(', ') || 'nothing'}\n`);
+});
+lab.command('status').argument('[prefix]').action((prefix?: string) => {
+  process.stdout.write(`${JSON.stringify(labStatus(prefix), null, 2)}\n`);
+});
+
+program.command('sim-phone', { hidden: true }).description('a simulated phone (runs inside a phone namespace)')
+  .requiredOption('--interface <if>').requiredOption('--mac <mac>').option('--register-every <s>', 'seconds', '30')
+  .action(async (o: { interface: string; mac: string; registerEvery: string }) => {
+    try {
+      await runSimPhone({ interface: o.interface, mac: o.mac, registerEverySeconds: Number(o.registerEvery) });
+    } catch (e) {
+      process.stderr.write(`${(e as Error).message}\n`);
       process.exit(1);
     }
   });

@@ -25,7 +25,7 @@ export function labConfig(dataDir: string, overrides = ''): string {
   return `# Outpost in the lab: lan0 faces the phones' switch, wan0 the CUCM stand-in.
 lan: { interface: lan0, address: ${LAN.appAddress}, prefixLength: ${LAN.prefixLen} }
 voice: { vlan: 100, cos: 5, dscp: 46 }
-link: { systemName: outpost-lab }
+link: { systemName: outpost-lab, cdp: { intervalSeconds: 5 }, lldp: { intervalSeconds: 5 } }
 dhcp: { pool: 10.20.0.100-10.20.0.199, router: ${LAN.appAddress}, lease: 3600 }
 upstream: { cucm: [${WAN.cucmAddress}] }
 wan: { probeIntervalMs: 500, probeTimeoutMs: 400, failuresToSurvival: 3, holdDownSeconds: 3 }
