@@ -57,6 +57,9 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     phones = await outpost.api<Phone[]>('/api/phones') ?? phones;
     if (process.stdout.isTTY) render(wan, phones, log);
   };
+  let summary = '';
+  // On a terminal, leave each phase on screen long enough to read the table.
+  const pause = () => (process.stdout.isTTY ? Promise.race([new Promise((r) => setTimeout(r, 4000)), interrupted]) : Promise.resolve());
   const waitFor = async (what: string, timeoutMs: number, done: () => boolean) => {
     const end = Date.now() + timeoutMs;
     while (!done()) {
@@ -80,7 +83,8 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       child.stderr?.on('data', (d: Buffer) => say(`${phone.deviceName}: ${d.toString().trim()}`));
     }
     await waitFor('every phone registered through Outpost to CUCM', 60_000, registeredVia('upstream', started));
-    say('every phone booted: CDP/LLDP-MED -> DHCP (option 150) -> TFTP config -> SIP REGISTER relayed to CUCM');
+    say('every phone booted: CDP power -> DHCP (option 150) -> TFTP config -> SIP REGISTER relayed to CUCM');
+    await pause();
 
     const cutAt = Date.now();
     lab.cutWan();
@@ -88,7 +92,8 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     await waitFor('survival', 15_000, () => wan?.state === 'survival');
     say(`Outpost detected the outage and took over after ${((Date.now() - cutAt) / 1000).toFixed(1)} s`);
     await waitFor('phones served locally', 30_000, registeredVia('local', cutAt));
-    say('every phone re-registered to Outpost itself; configuration files come from the cache');
+    say('every phone re-registered to Outpost itself: calls and registrations stay local while CUCM is away');
+    await pause();
 
     const restoreAt = Date.now();
     lab.restoreWan();
@@ -102,6 +107,12 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       await interrupted;
     }
     await refresh();
+    const first = lab.phones[0]?.deviceName;
+    const journey = first ? await outpost.api<{ journey: { at: string; step: string; outcome: string; detail: string }[] }>(`/api/phones/${first}`) : undefined;
+    if (journey) {
+      summary = `\nJourney of ${first} (what \`outpost show phone ${first}\` prints):\n${formatTable(['Time', 'Step', 'Outcome', 'Detail'],
+        journey.journey.map((e) => [e.at.slice(11, 23), e.step, e.outcome, e.detail]))}\n`;
+    }
     return 0;
   } catch (e) {
     say(`demo stopped: ${(e as Error).message}`);
@@ -111,6 +122,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     say('tearing the lab down');
     await teardown();
     if (process.stdout.isTTY) render(wan, phones, log);
+    process.stdout.write(summary);
   }
 }
 

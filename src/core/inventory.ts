@@ -66,7 +66,7 @@ const FLUSH_MS = 250;
 /** 12 upper-case hex digits, or undefined if the text is not a MAC address. */
 export function normalizeMac(text: string): string | undefined {
   const hex = text.replace(/[^0-9a-fA-F]/g, '').toUpperCase();
-  return hex.length === 12 && /^[0-9a-fA-F:.\-]+$/.test(text) ? hex : undefined;
+  return hex.length === 12 && /^[0-9a-fA-F:.-]+$/.test(text) ? hex : undefined;
 }
 
 /** `SEP001122334455` -> `001122334455`. */

@@ -25,11 +25,11 @@ function readPcap(buf: Buffer): PcapResult {
   const frames: CapturedFrame[] = [];
   if (buf.length < 24) return { ok: false, error: 'pcap header truncated', frames };
   const magicLe = buf.readUInt32LE(0);
-  let le: boolean;
-  let nanos = false;
-  if (magicLe === 0xa1b2c3d4 || magicLe === 0xa1b23c4d) { le = true; nanos = magicLe === 0xa1b23c4d; }
-  else if (buf.readUInt32BE(0) === 0xa1b2c3d4 || buf.readUInt32BE(0) === 0xa1b23c4d) { le = false; nanos = buf.readUInt32BE(0) === 0xa1b23c4d; }
-  else return { ok: false, error: 'not a pcap or pcapng file (bad magic)', frames };
+  const magicBe = buf.readUInt32BE(0);
+  const known = (m: number) => m === 0xa1b2c3d4 || m === 0xa1b23c4d;
+  if (!known(magicLe) && !known(magicBe)) return { ok: false, error: 'not a pcap or pcapng file (bad magic)', frames };
+  const le = known(magicLe);
+  const nanos = (le ? magicLe : magicBe) === 0xa1b23c4d;
   const u32 = (o: number) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
   const linkType = u32(20) & 0x0fffffff;
   let off = 24;
