@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ChildProcess } from 'node:child_process';
+import { requireLabPrerequisites } from './prerequisites.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LabSpace, uniquePrefix } from '../../src/lab/netns.js';
 import { readCapture } from '../../src/util/pcap.js';
@@ -16,7 +17,6 @@ const PEER = join(ROOT, 'test/lab/helpers/raw-socket-peer.mjs');
 const A_MAC = '02:00:00:00:0a:01';
 const B_MAC = '02:00:00:00:0b:01';
 const LLDP_MULTICAST = '01:80:c2:00:00:0e';
-const isRoot = process.getuid?.() === 0;
 
 const hex = (mac: string) => mac.replaceAll(':', '');
 // A UDP datagram to port 8080: an ordinary unicast frame that no Outpost filter wants.
@@ -80,7 +80,8 @@ class Peer {
   }
 }
 
-describe.skipIf(!isRoot)('RawSocket on a veth link (lab)', () => {
+describe('RawSocket on a veth link (lab)', () => {
+  beforeAll(() => requireLabPrerequisites());
   let lab: LabSpace;
   let scratch: string;
 

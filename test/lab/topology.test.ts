@@ -4,6 +4,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireLabPrerequisites } from './prerequisites.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseUlDump } from '../../src/lab/kamailio-locations.js';
 import { readLabState } from '../../src/lab/lab-state.js';
@@ -15,7 +16,6 @@ import { phoneIdentity } from '../../src/lab/phone-identity.js';
 import { sippRegisterArgs } from '../../src/lab/sipp.js';
 import { Lab, labDown, labStatus, labUp, type LabPhone } from '../../src/lab/topology.js';
 
-const isRoot = process.getuid?.() === 0;
 const PHONE1_IP = '10.20.0.50';
 
 /** Processes anywhere on the host whose command line mentions `needle` (the lab's work dir). */
@@ -30,7 +30,8 @@ function processesMentioning(needle: string): number[] {
   return pids;
 }
 
-describe.skipIf(!isRoot)('lab topology', () => {
+describe('lab topology', () => {
+  beforeAll(() => requireLabPrerequisites());
   let lab: Lab;
   let phone1: LabPhone;
   let scratch: string;
@@ -148,7 +149,8 @@ describe.skipIf(!isRoot)('lab topology', () => {
   });
 });
 
-describe.skipIf(!isRoot)('lab state file (outpost lab up | status | down)', () => {
+describe('lab state file (outpost lab up | status | down)', () => {
+  beforeAll(() => requireLabPrerequisites());
   it('brings a detached lab up, reports it from its state file, and takes it down by prefix', async () => {
     const prefix = uniquePrefix('ls');
     try {
@@ -169,6 +171,7 @@ describe.skipIf(!isRoot)('lab state file (outpost lab up | status | down)', () =
 });
 
 describe('lab helpers', () => {
+  beforeAll(() => requireLabPrerequisites());
   it('derives phone identities from the index', () => {
     expect(phoneIdentity(1)).toEqual({ index: 1, mac: '00:11:22:33:44:01', deviceName: 'SEP001122334401', dn: '2001' });
     expect(phoneIdentity(300).mac).toBe('00:11:22:33:45:2c');
