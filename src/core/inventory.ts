@@ -21,11 +21,25 @@ export interface Registration {
   expiresAt?: string;
 }
 
+/** A call-control server named in the phone's own cnf.xml (before Outpost rewrote it). */
+export interface CallManager {
+  host: string;
+  sipPort?: number;
+  sccpPort?: number;
+}
+
 export interface Phone {
   deviceName: string;
   mac: string;
   ip?: string;
+  /** Directory number of line 1. */
   dn?: string;
+  /** Every line's directory number, from the cnf.xml or the registration. */
+  lines?: string[];
+  /** The CUCM members the phone's cnf.xml names: where Outpost relays its registration. */
+  callManagers?: CallManager[];
+  /** `sip` or `sccp`, from the cnf.xml or the first registration seen. */
+  protocol?: 'sip' | 'sccp';
   model?: string;
   firmware?: string;
   registration?: Registration;
@@ -37,7 +51,7 @@ export interface Phone {
 /** How a plane names the phone it saw: any one identity is enough. */
 export type PhoneKey = { mac: string } | { deviceName: string } | { ip: string };
 
-export type PhoneFields = Partial<Pick<Phone, 'ip' | 'dn' | 'model' | 'firmware' | 'registration'>>;
+export type PhoneFields = Partial<Pick<Phone, 'ip' | 'dn' | 'lines' | 'callManagers' | 'protocol' | 'model' | 'firmware' | 'registration'>>;
 
 export const INVENTORY_MIGRATIONS: Migration[] = [{
   id: 'core-001-phones',
