@@ -10,5 +10,6 @@ cp -r package.json package-lock.json binding.gyp tsconfig.json tsconfig.build.js
 [ -f /etc/outpost/outpost.yaml ] || cp config/example.yaml /etc/outpost/outpost.yaml
 chown -R outpost:outpost /var/lib/outpost
 install -m 0644 board/generic/outpost.service /etc/systemd/system/outpost.service
+install -m 0644 board/generic/90-outpost.conf /etc/sysctl.d/90-outpost.conf && sysctl -q -p /etc/sysctl.d/90-outpost.conf
 systemctl daemon-reload
 echo "Edit /etc/outpost/outpost.yaml, then: systemctl enable --now outpost"

@@ -1,7 +1,9 @@
 // Durable DHCP lease store. Bound, released and declined leases live in SQLite (the daemon's
 // one database, WAL, synchronous = FULL), so a phone keeps its address across a power cut;
 // offers are only held in memory for a few seconds. Every lease is also cached in memory:
-// the server answers from the cache and writes through, one transaction per commit.
+// the server answers from the cache and writes through. Changes are staged (the cache sees
+// them at once, so the next decision does too) and flushed in one transaction per group:
+// the caller sends no ACK for a staged lease until flush() has returned.
 
 import type BetterSqlite3 from 'better-sqlite3';
 import { type AddressRange, numberToIp, requireIp } from './ipv4.js';
@@ -49,7 +51,15 @@ export interface ChooseOptions {
   exclude?: ReadonlySet<string>;
 }
 
-interface LeaseRow {
+/** One lease written (or rewritten) by address; shared with the lease-writer thread. */
+export const UPSERT_LEASE_SQL = `
+  INSERT INTO dhcp_leases (address, mac, client_id, hostname, vendor_class, state, expires_at, updated_at)
+  VALUES (@address, @mac, @client_id, @hostname, @vendor_class, @state, @expires_at, @updated_at)
+  ON CONFLICT (address) DO UPDATE SET mac = excluded.mac, client_id = excluded.client_id,
+    hostname = excluded.hostname, vendor_class = excluded.vendor_class, state = excluded.state,
+    expires_at = excluded.expires_at, updated_at = excluded.updated_at`;
+
+export interface LeaseRow {
   address: string;
   mac: string;
   client_id: string | null;
@@ -73,23 +83,38 @@ export class LeaseStore {
   private readonly offersByAddress = new Map<string, Lease>();
   private readonly upsert: BetterSqlite3.Statement;
   private readonly writeAll: (leases: Lease[]) => void;
+  private readonly selectAll: BetterSqlite3.Statement;
   /** Where the search for a never-used address resumes, so it does not rescan the pool. */
   private unusedCursor = -1;
+  /** Staged writes not yet on disk. */
+  private staged: Lease[] = [];
 
   constructor(
     db: BetterSqlite3.Database,
     private readonly options: { offerHoldMs?: number } = {},
   ) {
-    this.upsert = db.prepare(`
-      INSERT INTO dhcp_leases (address, mac, client_id, hostname, vendor_class, state, expires_at, updated_at)
-      VALUES (@address, @mac, @client_id, @hostname, @vendor_class, @state, @expires_at, @updated_at)
-      ON CONFLICT (address) DO UPDATE SET mac = excluded.mac, client_id = excluded.client_id,
-        hostname = excluded.hostname, vendor_class = excluded.vendor_class, state = excluded.state,
-        expires_at = excluded.expires_at, updated_at = excluded.updated_at`);
+    this.upsert = db.prepare(UPSERT_LEASE_SQL);
     this.writeAll = db.transaction((leases: Lease[]) => {
       for (const l of leases) this.upsert.run(toRow(l));
     });
-    for (const row of db.prepare('SELECT * FROM dhcp_leases').all() as LeaseRow[]) this.remember(fromRow(row));
+    this.selectAll = db.prepare('SELECT * FROM dhcp_leases');
+    this.load();
+  }
+
+  private load(): void {
+    for (const row of this.selectAll.all() as LeaseRow[]) this.remember(fromRow(row));
+  }
+
+  /**
+   * After a failed write: the cache becomes what is on disk again, plus the changes still
+   * staged for a later write.
+   */
+  resync(): void {
+    this.leases.clear();
+    this.addressesByMac.clear();
+    this.addressesByClientId.clear();
+    this.load();
+    for (const w of this.staged) this.remember(w);
   }
 
   /** The client's current lease if it has one, else its most recent past one. */
@@ -137,48 +162,120 @@ export class LeaseStore {
     this.commitMany([lease]);
   }
 
-  /**
-   * Writes several leases in one transaction, hence one fsync: the group commit that lets a
-   * boot storm of phones be acknowledged quickly without ever ACKing a lease not on disk.
-   * A client holds one bound address: committing a new one releases its others.
-   */
+  /** Stages leases and writes everything staged in one transaction, hence one fsync. */
   commitMany(leases: Lease[]): void {
-    const writes: Lease[] = [];
+    this.stage(leases);
+    this.flush();
+  }
+
+  /**
+   * Records leases in the cache now and queues them for the next flush. A client holds one
+   * bound address: staging a new one releases its others.
+   */
+  stage(leases: Lease[]): void {
     for (const lease of leases) {
       if (lease.state === 'offered') throw new TypeError('offers are held in memory, never committed');
       requireIp(lease.address);
+    }
+    for (const lease of leases) {
       if (lease.state === 'bound') {
         for (const old of this.leasesOf(lease)) {
-          if (old.address !== lease.address && old.state === 'bound' && !writes.some((w) => w.address === old.address)) {
-            writes.push({ ...old, state: 'released', expiresAt: lease.updatedAt, updatedAt: lease.updatedAt });
+          if (old.address !== lease.address && old.state === 'bound') {
+            this.stageOne({ ...old, state: 'released', expiresAt: lease.updatedAt, updatedAt: lease.updatedAt });
           }
         }
       }
-      writes.push({ ...lease });
-    }
-    this.writeAll(writes);
-    // Only once the transaction is on disk does the cache, and so the server, see it.
-    for (const w of writes) {
-      this.remember(w);
-      const offer = this.offers.get(w.mac);
-      if (offer && (offer.address === w.address || w.state === 'bound')) this.forgetOffer(offer);
-      const offerOfAddress = this.offersByAddress.get(w.address);
-      if (offerOfAddress && w.state === 'bound') this.forgetOffer(offerOfAddress);
+      this.stageOne({ ...lease });
     }
   }
 
-  /** The client gives its address back (DHCPRELEASE). False when it is not the client's. */
+  /** Leases staged and not yet on disk. */
+  get stagedCount(): number {
+    return this.staged.length;
+  }
+
+  /**
+   * Writes every staged lease in one transaction: the group commit that lets a boot storm of
+   * phones be acknowledged quickly without ever ACKing a lease that is not on disk. When the
+   * write fails the cache goes back to what is on disk and the error is thrown.
+   */
+  flush(): void {
+    const writes = this.takeStaged();
+    if (writes.length === 0) return;
+    try {
+      this.writeAll(writes);
+    } catch (e) {
+      this.resync();
+      throw e;
+    }
+  }
+
+  /**
+   * Hands the staged changes, as rows, to a writer elsewhere (the lease-writer thread); the
+   * caller must call resync() if that write fails.
+   */
+  takeStaged(): Lease[] {
+    const writes = this.staged;
+    this.staged = [];
+    return writes;
+  }
+
+  private stageOne(w: Lease): void {
+    this.staged.push(w);
+    this.remember(w);
+    const offer = this.offers.get(w.mac);
+    if (offer && (offer.address === w.address || w.state === 'bound')) this.forgetOffer(offer);
+    const offerOfAddress = this.offersByAddress.get(w.address);
+    if (offerOfAddress && w.state === 'bound') this.forgetOffer(offerOfAddress);
+  }
+
+  /** True when the address was ever leased, declined or released here. */
+  hasHistory(address: string): boolean {
+    return this.leases.has(address);
+  }
+
+  /** Offers still held. Expired ones are swept only once the count reaches `limit`, where it matters. */
+  outstandingOffers(now: number, limit = 0): number {
+    if (this.offers.size >= limit) for (const o of this.offers.values()) if (o.expiresAt <= now) this.forgetOffer(o);
+    return this.offers.size;
+  }
+
+  /** How much of the pool is taken: bound leases, live offers, quarantined addresses. */
+  usage(pool: AddressRange, now: number): { size: number; bound: number; offered: number; declined: number } {
+    let bound = 0;
+    let declined = 0;
+    for (const lease of this.leases.values()) {
+      if (!inRange(pool, lease.address) || lease.expiresAt <= now) continue;
+      if (lease.state === 'bound') bound++;
+      else if (lease.state === 'declined') declined++;
+    }
+    let offered = 0;
+    for (const o of this.offersByAddress.values()) if (o.expiresAt > now && inRange(pool, o.address) && !this.leases.has(o.address)) offered++;
+    return { size: pool.last - pool.first + 1, bound, offered, declined };
+  }
+
+  /** Another host answers for the address (ARP): keep it out of the pool for quarantineMs. Staged. */
+  quarantine(address: string, holderMac: string, now: number, quarantineMs: number): void {
+    const held = this.offersByAddress.get(address);
+    if (held) this.forgetOffer(held);
+    this.stage([{
+      address, mac: holderMac, clientId: null, hostname: null, vendorClass: null,
+      state: 'declined', expiresAt: now + quarantineMs, updatedAt: now,
+    }]);
+  }
+
+  /** The client gives its address back (DHCPRELEASE), staged for the next flush. False when it is not the client's. */
   release(address: string, client: ClientKey, now: number): boolean {
     const lease = this.leases.get(address);
     if (!lease || !belongsTo(lease, client) || withEffectiveState(lease, now).state !== 'bound') return false;
-    this.commit({ ...lease, state: 'released', expiresAt: now, updatedAt: now });
+    this.stage([{ ...lease, state: 'released', expiresAt: now, updatedAt: now }]);
     return true;
   }
 
-  /** The client found the address in use (DHCPDECLINE): nobody gets it for quarantineMs. */
+  /** The client found the address in use (DHCPDECLINE): nobody gets it for quarantineMs. Staged. */
   decline(address: string, client: ClientKey, now: number, quarantineMs: number): void {
     const known = this.leases.get(address);
-    this.commit({
+    this.stage([{
       address,
       mac: client.mac,
       clientId: client.clientId ?? null,
@@ -187,7 +284,7 @@ export class LeaseStore {
       state: 'declined',
       expiresAt: now + quarantineMs,
       updatedAt: now,
-    });
+    }]);
     this.dropOffer(client);
   }
 
@@ -303,7 +400,7 @@ function inRange(pool: AddressRange, ip: string): boolean {
   return n >= pool.first && n <= pool.last;
 }
 
-function toRow(l: Lease): LeaseRow {
+export function toRow(l: Lease): LeaseRow {
   return {
     address: l.address, mac: l.mac, client_id: l.clientId, hostname: l.hostname, vendor_class: l.vendorClass,
     state: l.state, expires_at: l.expiresAt, updated_at: l.updatedAt,

@@ -21,7 +21,7 @@ export interface Reply {
 }
 
 // Cisco phones find their TFTP server in option 150; some firmware does not list 150 in its PRL.
-const CISCO_PHONE_VENDOR_CLASS = /^Cisco Systems, Inc\. IP Phone/;
+export const CISCO_PHONE_VENDOR_CLASS = /^Cisco Systems, Inc\. IP Phone/;
 // Largest reply that still fits one Ethernet frame without fragmentation.
 const MAX_UNFRAGMENTED_DHCP = 1500 - 28;
 

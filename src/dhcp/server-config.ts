@@ -3,6 +3,7 @@
 
 import { ok, err, type Result } from '../util/result.js';
 import { type AddressRange, isIpv4, numberToIp, parseAddressRange, requireIp, sameSubnet } from './ipv4.js';
+import { Reservations, type ReservationConfig } from './reservations.js';
 
 export interface DhcpServerConfig {
   /** Outpost's address on the voice VLAN: server identifier (54). */
@@ -25,16 +26,21 @@ export interface DhcpServerConfig {
   tftpServerName?: string;
   /** How long a declined address is kept out of the pool; default 10 minutes. */
   declineQuarantineSeconds?: number;
+  /** Fixed addresses by MAC or client id; inside the subnet, in the pool or not. */
+  reservations?: ReservationConfig[];
+  /** Offers held at once for clients without a lease here: beyond it, new clients wait. Default 1024. */
+  maxOutstandingOffers?: number;
 }
 
 /** The configuration with defaults filled in and the numbers the engine needs precomputed. */
-export interface ResolvedServerConfig extends Required<Omit<DhcpServerConfig, 'router' | 'domainName'>> {
+export interface ResolvedServerConfig extends Required<Omit<DhcpServerConfig, 'router' | 'domainName' | 'reservations'>> {
   router?: string;
   domainName?: string;
   poolRange: AddressRange;
   broadcastAddress: string;
-  /** Addresses inside the pool that must never be leased. */
+  /** Addresses that must never be leased dynamically (Outpost's own, the router's, reservations). */
   reserved: ReadonlySet<string>;
+  fixed: Reservations;
 }
 
 export function resolveServerConfig(cfg: DhcpServerConfig): Result<ResolvedServerConfig> {
@@ -55,7 +61,20 @@ export function resolveServerConfig(cfg: DhcpServerConfig): Result<ResolvedServe
   const mask = requireIp(cfg.subnetMask);
   const network = (requireIp(cfg.serverAddress) & mask) >>> 0;
   const broadcast = (network | ~mask) >>> 0;
-  const reserved = new Set([cfg.serverAddress, numberToIp(network), numberToIp(broadcast), ...(cfg.router ? [cfg.router] : [])]);
+  const infrastructure = new Set([cfg.serverAddress, numberToIp(network), numberToIp(broadcast), ...(cfg.router ? [cfg.router] : [])]);
+  const reservationList = cfg.reservations ?? [];
+  for (const r of reservationList) {
+    if (!isIpv4(r.ip) || !sameSubnet(r.ip, cfg.serverAddress, cfg.subnetMask)) return err(`DHCP reservation ${r.ip} is not inside ${cfg.serverAddress}/${cfg.subnetMask}`);
+    if (infrastructure.has(r.ip)) return err(`DHCP reservation ${r.ip} is Outpost's, the router's or the subnet's own address`);
+    if ((r.mac === undefined) === (r.clientId === undefined)) return err(`DHCP reservation ${r.ip} needs exactly one of mac or clientId`);
+  }
+  let fixed: Reservations;
+  try {
+    fixed = new Reservations(reservationList);
+  } catch (e) {
+    return err((e as Error).message);
+  }
+  const reserved = new Set([...infrastructure, ...fixed.addresses]);
   return ok({
     ...cfg,
     dnsServers: cfg.dnsServers ?? [],
@@ -64,6 +83,8 @@ export function resolveServerConfig(cfg: DhcpServerConfig): Result<ResolvedServe
     rebindingTimeSeconds: cfg.rebindingTimeSeconds ?? Math.floor(cfg.leaseTimeSeconds * 0.875),
     tftpServerName: cfg.tftpServerName ?? cfg.tftpServers[0],
     declineQuarantineSeconds: cfg.declineQuarantineSeconds ?? 600,
+    maxOutstandingOffers: cfg.maxOutstandingOffers ?? 1024,
+    fixed,
     poolRange: range.value,
     broadcastAddress: numberToIp(broadcast),
     reserved,

@@ -62,6 +62,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
                        {
                            InstanceMethod<&PacketSocket::SetFilter>("setFilter"),
                            InstanceMethod<&PacketSocket::AddMembership>("addMembership"),
+                           InstanceMethod<&PacketSocket::SetReceiveBuffer>("setReceiveBuffer"),
                            InstanceMethod<&PacketSocket::Send>("send"),
                            InstanceMethod<&PacketSocket::Start>("start"),
                            InstanceMethod<&PacketSocket::Close>("close"),
@@ -162,6 +163,28 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     Drain(fd_);
     filtered_ = true;
     return env.Undefined();
+  }
+
+  // setReceiveBuffer(bytes): a deeper kernel queue absorbs bursts (a boot storm of DHCP
+  // DISCOVERs) while the event loop is busy. SO_RCVBUFFORCE passes net.core.rmem_max when the
+  // process may; otherwise SO_RCVBUF is capped there. Returns the size the kernel granted.
+  Napi::Value SetReceiveBuffer(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!RequireOpen(env)) return env.Undefined();
+    if (info.Length() < 1 || !info[0].IsNumber()) {
+      Napi::TypeError::New(env, "setReceiveBuffer(bytes: number)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    int bytes = info[0].As<Napi::Number>().Int32Value();
+    if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) < 0 &&
+        setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes)) < 0) {
+      ThrowErrno(env, "setsockopt(SO_RCVBUF)", errno);
+      return env.Undefined();
+    }
+    int granted = 0;
+    socklen_t len = sizeof(granted);
+    getsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &granted, &len);
+    return Napi::Number::New(env, granted);
   }
 
   // addMembership(mac: Buffer of 6 bytes): receive this multicast group (e.g. LLDP's 01:80:c2:00:00:0e).

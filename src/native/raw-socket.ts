@@ -19,6 +19,8 @@ export interface RawSocketOptions {
   filter?: BpfProgram;
   /** Multicast groups to join, as 'aa:bb:cc:dd:ee:ff'. */
   multicast?: string[];
+  /** Kernel receive queue in bytes, for sockets that must ride out bursts (DHCP boot storms). */
+  receiveBufferBytes?: number;
 }
 
 /** Counters the daemon exports as metrics. */
@@ -35,6 +37,7 @@ interface NativePacketSocket {
   readonly mtu: number;
   setFilter(program: Buffer): void;
   addMembership(mac: Buffer): void;
+  setReceiveBuffer(bytes: number): number;
   send(frame: Buffer): number;
   start(onFrame: (frame: Buffer) => void, onError?: (error: Error) => void): void;
   close(): void;
@@ -94,6 +97,7 @@ export class RawSocket extends EventEmitter {
       if (filter) native.setFilter(filter);
       for (const group of groups) native.addMembership(group);
       const sock = new RawSocket(native, opts.interface);
+      if (opts.receiveBufferBytes) sock.receiveBufferBytes = native.setReceiveBuffer(opts.receiveBufferBytes);
       native.start((frame) => sock.onFrame(frame), (error) => sock.onReceiveError(error));
       return sock;
     } catch (e) {
@@ -113,6 +117,9 @@ export class RawSocket extends EventEmitter {
       throw e;
     }
   }
+
+  /** The receive queue the kernel granted (it reports twice the usable size), when one was asked for. */
+  receiveBufferBytes: number | undefined;
 
   /** Stops receiving and releases the socket; safe to call more than once. */
   close(): void {

@@ -145,7 +145,7 @@ describe('DhcpEngine', () => {
       const d = engine.handle(client('REQUEST', {}, { serverId: '10.20.0.1', requestedIp: '10.20.0.100', hostname: 'SEP001B54AABB01' }), DIRECT, T0 + 100);
       expect(d.reply?.message).toMatchObject({ yiaddr: '10.20.0.100', options: { messageType: 'ACK', leaseTime: 3600 } });
       expect(onDisk('10.20.0.100')).toEqual({ mac: PHONE, state: 'bound', expiresAt: T0 + 100 + 3_600_000 });
-      expect(d.event).toEqual({ kind: 'ack', mac: PHONE, ip: '10.20.0.100', hostname: 'SEP001B54AABB01' });
+      expect(d.event).toEqual({ kind: 'ack', mac: PHONE, ip: '10.20.0.100', hostname: 'SEP001B54AABB01', phase: 'selecting' });
     });
 
     it('stays silent and frees the offer when the client chose another server', () => {

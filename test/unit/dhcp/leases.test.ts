@@ -91,6 +91,7 @@ describe('LeaseStore', () => {
     const store = new LeaseStore(db);
     const pool = range('10.20.0.100-10.20.0.100');
     store.decline('10.20.0.100', PHONE_A, T0, 600_000);
+    store.flush();
     db.close();
     const reopened = new LeaseStore(openLeaseDb(file));
     expect(reopened.findByAddress('10.20.0.100', T0)?.state).toBe('declined');
