@@ -11,16 +11,25 @@ export interface AdvertisementInput {
   mac: string;
   address: string;
   voice: { vlan: number; cos: number; dscp: number };
-  /** Power Outpost grants a phone, in mW (the per-port budget). */
-  grantMw: number;
+  /** LLDP-MED voice-signaling marking. */
+  signaling: { cos: number; dscp: number };
+  /** CDP trust bitmap and untrusted-port CoS: what the phone does with its PC port's traffic. */
+  trustBitmap: number;
+  untrustedCos: number;
+  /** The most one phone may draw, in mW: what the periodic advertisements offer. */
+  portLimitMw: number;
 }
 
 /** The power request being answered: the phone's own ids are echoed back (what the phone checks). */
 export interface PowerReply {
   requestId: number;
   managementId: number;
-  grantMw: number;
+  /** The level granted, or when refused what is left for this phone (0 when the budget is spent). */
+  availableMw: number;
 }
+
+/** Cisco switches send this as Power Available's second level: no management limit. */
+const NO_MANAGEMENT_LIMIT = 0xffffffff;
 
 export function buildCdp(input: AdvertisementInput, holdtime: number, power?: PowerReply): CdpPdu {
   return {
@@ -34,18 +43,17 @@ export function buildCdp(input: AdvertisementInput, holdtime: number, power?: Po
       { type: 'platform', value: 'Outpost' },
       { type: 'duplex', value: 1 },
       { type: 'voipVlanReply', data: 1, vlanId: input.voice.vlan },
-      // Trust nothing the phone's PC port marks; the phone itself marks voice.
-      { type: 'trustBitmap', value: 0 },
-      { type: 'untrustedCos', value: 0 },
+      { type: 'trustBitmap', value: input.trustBitmap },
+      { type: 'untrustedCos', value: input.untrustedCos },
+      // Unsolicited, Cisco switches send request id 0 and management id 1.
       { type: 'powerAvailable', requestId: power?.requestId ?? 0, managementId: power?.managementId ?? 1,
-        levelsMw: [power?.grantMw ?? input.grantMw, 0xffffffff] },
+        levelsMw: [power?.availableMw ?? input.portLimitMw, NO_MANAGEMENT_LIMIT] },
       { type: 'managementAddresses', addresses: [cdpAddress(input.address)] },
     ],
   };
 }
 
 export function buildLldp(input: AdvertisementInput, ttl: number): LldpPdu {
-  // Voice signalling (SIP/SCCP) is marked CS3 (DSCP 24, CoS 3) as Cisco's QoS baseline does.
   const policy = (application: number, priority: number, dscp: number) => ({
     type: 'medNetworkPolicy' as const, application, unknown: false, tagged: true, vlanId: input.voice.vlan, priority, dscp,
   });
@@ -61,10 +69,19 @@ export function buildLldp(input: AdvertisementInput, ttl: number): LldpPdu {
       lldpManagementAddress(input.address),
       { type: 'medCapabilities', capabilities: MedCapability.capabilities | MedCapability.networkPolicy | MedCapability.extendedPowerPse, deviceClass: 4 },
       policy(MedApplication.voice, input.voice.cos, input.voice.dscp),
-      policy(MedApplication.voiceSignaling, 3, 24),
-      { type: 'medPower', powerType: 0, source: 1, priority: 2, deciWatts: Math.round(input.grantMw / 100) },
+      policy(MedApplication.voiceSignaling, input.signaling.cos, input.signaling.dscp),
+      // One LLDPDU reaches every phone on the port, so it offers the per-phone limit.
+      { type: 'medPower', powerType: 0, source: 1, priority: 2, deciWatts: Math.round(input.portLimitMw / 100) },
       { type: 'end' },
     ],
+  };
+}
+
+/** Hold time 0 tells CDP neighbours to forget Outpost at once, as IOS does on `no cdp enable`. */
+export function buildCdpShutdown(input: AdvertisementInput): CdpPdu {
+  return {
+    version: 2, ttl: 0, checksum: 0,
+    tlvs: [{ type: 'deviceId', value: input.systemName }, { type: 'portId', value: input.interfaceName }],
   };
 }
 
