@@ -1,81 +1,96 @@
-// Files plane: TFTP for phones, read through to CUCM's TFTP while the WAN is up, served
-// from the cache when CUCM does not answer or the WAN is down.
-import { Counter } from 'prom-client';
+// Files plane: TFTP (and HTTP on :6970) for phones, read through to CUCM while the WAN is up,
+// served from the cache when CUCM does not answer or the WAN is down.
+import { readFileSync } from 'node:fs';
 import type { Plane, PlaneContext, PlaneModule } from '../core/plane.js';
-import type { PhoneKey } from '../core/inventory.js';
 import { FILE_CACHE_MIGRATIONS, FileCache } from './cache.js';
-import { fetchTftp } from './tftp/client.js';
-import { TftpServer, type FileSource, type OpenResult } from './tftp/server.js';
+import { deviceOfFile } from './cisco-names.js';
+import { FileService } from './file-service.js';
+import { HttpFileServer } from './http-server.js';
+import { createFilesMetrics, registerFilesMetrics, unregisterFilesMetrics } from './metrics.js';
+import { NegativeCache } from './negative-cache.js';
+import { Prefetcher } from './prefetch.js';
+import { ReadThrough } from './read-through.js';
+import { MAX_BLKSIZE } from './tftp/codec.js';
+import { TftpServer, type OpenResult } from './tftp/server.js';
+import { Upstream } from './upstream.js';
 
-const DEVICE_FILE = /^(?:CTL|ITL)?(SEP[0-9A-F]{12})\./i;
-
-function bufferSource(data: Buffer): FileSource {
-  return { size: data.length, read: async (offset: number, length: number) => data.subarray(offset, offset + length) };
+/** The largest TFTP block that fits one frame on the phones' interface (IP 20 + UDP 8 + TFTP 4). */
+export function blksizeForInterface(ifname: string): number {
+  try {
+    const mtu = Number(readFileSync(`/sys/class/net/${ifname}/mtu`, 'utf8'));
+    if (Number.isInteger(mtu) && mtu > 68) return Math.min(MAX_BLKSIZE, mtu - 32);
+  } catch { /* interface not there (yet): the Ethernet default */ }
+  return 1468;
 }
 
 export function createFilesPlane(ctx: PlaneContext): Plane {
-  const { config, wan, inventory, log, metrics, db } = ctx;
-  const cache = new FileCache(db, config.dataDir);
-  const requests = new Counter({ name: 'outpost_files_requests_total', help: 'File requests by source (cache, upstream, none)', labelNames: ['source'], registers: [] });
-  let server: TftpServer;
-
-  /** Journey events go to the phone the file names, else to the phone with that address. */
-  const phoneKey = (filename: string, ip: string): PhoneKey => {
-    const m = DEVICE_FILE.exec(filename);
-    return m ? { deviceName: m[1].toUpperCase() } : { ip };
+  const { config, wan, inventory, log, metrics: registry, db } = ctx;
+  const files = config.files;
+  const metrics = createFilesMetrics();
+  const cache = new FileCache(db, config.dataDir, { diskBudgetBytes: files.diskBudgetMb * 1024 * 1024 });
+  const upstream = new Upstream({ hosts: config.upstream.cucm, tftpPort: config.upstream.tftpPort, httpPort: files.upstreamHttpPort, timeoutMs: files.upstreamTimeoutMs });
+  /** Files of known phones and the files their configurations name are never evicted. */
+  const keep = (name: string) => {
+    const device = deviceOfFile(name);
+    return (device !== undefined && inventory.find({ deviceName: device }) !== undefined) || service.referenced.has(name.toLowerCase());
   };
+  const readThrough = new ReadThrough({
+    cache, upstream, wan, metrics, log, negative: new NegativeCache(files.negativeTtlSeconds * 1000),
+    revalidateAfterMs: files.revalidateAfterSeconds * 1000,
+    onStored: () => {
+      const evicted = cache.evict(keep);
+      metrics.cacheBytes.set(cache.diskBytes());
+      metrics.evictions.inc(evicted.length);
+      if (evicted.length > 0) log.info({ evicted }, 'evicted cached files to stay inside the disk budget');
+    },
+  });
+  const service = new FileService({
+    readThrough, inventory, metrics, log, mode: files.mode, address: config.lan.address, sipPort: config.sip.port, secureCluster: files.secureCluster,
+  });
+  const prefetch = new Prefetcher({ service, inventory, wan, log, onLease: files.prefetchOnLease, intervalMs: files.prefetchIntervalMinutes * 60_000 });
 
-  const fromUpstream = async (name: string): Promise<{ data: Buffer } | { missing: true } | undefined> => {
-    for (const host of config.upstream.cucm) {
-      const r = await fetchTftp({ host, port: config.upstream.tftpPort, filename: name, blksize: 1428, tsize: true,
-        timeoutMs: Math.ceil(config.files.upstreamTimeoutMs / 2), retries: 1 });
-      if (r.ok && r.data) return { data: r.data };
-      if (!r.ok && r.code === 1) return { missing: true };
-    }
-    return undefined;
+  const openTftp = async (filename: string, client: { address: string }): Promise<OpenResult> => {
+    const r = await service.open(filename, client, 'tftp');
+    return r.ok ? { ok: true, source: r.source } : { ok: false, code: 1, message: r.message };
   };
-
-  const open = async (filename: string, client: { address: string }): Promise<OpenResult> => {
-    const name = filename.replace(/^\/+/, '');
-    const key = phoneKey(name, client.address);
-    if (!wan.isSurvival) {
-      const up = await fromUpstream(name);
-      if (up && 'data' in up) {
-        cache.put(name, up.data);
-        requests.inc({ source: 'upstream' });
-        inventory.record(key, 'tftp', 'ok', `${name} from CUCM (${up.data.length} bytes)`, 'ip' in key ? undefined : { ip: client.address });
-        return { ok: true, source: bufferSource(up.data) };
-      }
-      if (up) {
-        requests.inc({ source: 'none' });
-        inventory.record(key, 'tftp', 'fail', `${name} not found at CUCM`);
-        return { ok: false, code: 1, message: 'File not found' };
-      }
-    }
-    const cached = cache.get(name);
-    if (cached) {
-      requests.inc({ source: 'cache' });
-      inventory.record(key, 'tftp', 'ok', `${name} from cache (${wan.isSurvival ? 'WAN down' : 'CUCM did not answer'})`);
-      return { ok: true, source: bufferSource(cached.data) };
-    }
-    requests.inc({ source: 'none' });
-    inventory.record(key, 'tftp', 'fail', `${name} not cached and CUCM unreachable`);
-    return { ok: false, code: 1, message: 'File not found' };
-  };
+  const tftp = new TftpServer({ address: config.lan.address, port: files.tftpPort, open: openTftp, maxTransfers: files.maxTransfers, blksizeMax: blksizeForInterface(config.lan.interface) });
+  const http = files.httpPort > 0
+    ? new HttpFileServer({
+      address: config.lan.address, port: files.httpPort,
+      open: async (name, client) => {
+        const r = await service.open(name, client, 'http');
+        return r.ok ? { ok: true, source: r.source } : { ok: false, message: r.message };
+      },
+      onServed: (bytes) => metrics.servedBytes.inc({ protocol: 'http' }, bytes),
+    })
+    : undefined;
 
   return {
-    views: { files: () => cache.list() },
+    views: {
+      files: () => ({ diskBytes: cache.diskBytes(), budgetBytes: files.diskBudgetMb * 1024 * 1024, mode: files.mode, inFlight: readThrough.inFlight, files: cache.list() }),
+    },
     async start() {
-      metrics.registerMetric(requests);
-      server = new TftpServer({ address: config.lan.address, port: config.files.tftpPort, open });
-      server.on('error', (e) => log.warn({ err: e }, 'TFTP server error'));
-      server.on('transfer-refused', (e) => log.info({ file: e.filename, client: e.client, code: e.code }, 'TFTP request refused'));
-      await server.listen();
-      log.info({ address: config.lan.address, port: config.files.tftpPort }, 'TFTP listening');
+      registerFilesMetrics(metrics, registry);
+      metrics.cacheBytes.set(cache.diskBytes());
+      tftp.on('error', (e) => log.warn({ err: e }, 'TFTP server error'));
+      tftp.on('transfer-refused', (e) => log.info({ file: e.filename, client: e.client, code: e.code }, 'TFTP request refused'));
+      tftp.on('transfer-end', (e) => {
+        metrics.servedBytes.inc({ protocol: 'tftp' }, e.bytes);
+        if (e.outcome !== 'complete') {
+          const device = deviceOfFile(e.filename);
+          inventory.record(device ? { deviceName: device } : { ip: e.client.address }, 'tftp', 'fail', `${e.filename}: transfer ${e.outcome}${e.error ? ` (${e.error})` : ''}`);
+        }
+      });
+      await tftp.listen();
+      if (http) await http.listen();
+      prefetch.start();
+      log.info({ address: config.lan.address, tftp: files.tftpPort, http: files.httpPort, mode: files.mode }, 'file service listening');
     },
     async stop() {
-      await server.close();
-      metrics.removeSingleMetric('outpost_files_requests_total');
+      prefetch.stop();
+      await Promise.all([tftp.close(), http?.close()]);
+      cache.close();
+      unregisterFilesMetrics(metrics, registry);
     },
   };
 }

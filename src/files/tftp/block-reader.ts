@@ -11,21 +11,34 @@ export interface FileSource {
    * may wait until the bytes exist (a file still being fetched).
    */
   read(offset: number, length: number): Promise<Buffer>;
+  /**
+   * The same bytes at once when they are already here (a cached file, or the part of a fetch
+   * that has arrived), else undefined. Lets a transfer send a block without a promise or timer.
+   */
+  peek?(offset: number, length: number): Buffer | undefined;
 }
 
 export interface BlockReader {
   /** The next block's payload; shorter than blksize (possibly empty) means it is the last. */
   next(): Promise<Buffer>;
+  /** The next block's payload when it can be had without waiting; undefined otherwise. */
+  nextNow?(): Buffer | undefined;
 }
 
 export function octetBlocks(source: FileSource, blksize: number): BlockReader {
   let offset = 0;
+  const take = (chunk: Buffer) => {
+    const payload = chunk.length > blksize ? chunk.subarray(0, blksize) : chunk;
+    offset += payload.length;
+    return payload;
+  };
   return {
     async next() {
-      const chunk = await source.read(offset, blksize);
-      const payload = chunk.length > blksize ? chunk.subarray(0, blksize) : chunk;
-      offset += payload.length;
-      return payload;
+      return take(await source.read(offset, blksize));
+    },
+    nextNow() {
+      const chunk = source.peek?.(offset, blksize);
+      return chunk ? take(chunk) : undefined;
     },
   };
 }

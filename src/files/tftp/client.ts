@@ -25,6 +25,13 @@ export interface FetchTftpOptions {
   retries?: number;
   /** Receives each new block in order. When given, the result carries no `data`. */
   onData?: (chunk: Buffer, offset: number) => void;
+  /** Called once the server answers (OACK or first DATA), with the size when it announced one. */
+  onStart?: (size: number | undefined) => void;
+  /**
+   * Ask only for the size (with tsize): end the transfer after the OACK and return the size
+   * the server announced. A server that ignores options sends the whole file instead.
+   */
+  sizeOnly?: boolean;
   signal?: AbortSignal;
 }
 
@@ -121,10 +128,18 @@ class FetchAttempt {
         return;
       }
       this.params = accepted.value;
+      if (this.opts.sizeOnly && this.params.tsize !== undefined) {
+        // The size is all we came for: tell the server so it does not retransmit block 1.
+        this.send(encodeTftp({ op: 'error', code: TftpErrorCode.NOT_DEFINED, message: 'size check done' }));
+        this.end({ ok: true, size: this.params.tsize, negotiated: this.params });
+        return;
+      }
+      if (!this.started()) return;
       this.progress();
       this.sendAck(0);
     } else if (pkt.op === 'data') {
       this.serverPort = port; // no OACK: the server ignored our options, plain RFC 1350
+      if (!this.started()) return;
       this.onData(pkt.block, pkt.data);
     } else if (pkt.op === 'error') {
       if (pkt.code === TftpErrorCode.OPTION_NEGOTIATION && this.options.length > 0) {
@@ -172,6 +187,17 @@ class FetchAttempt {
       this.end({ ok: true, size: this.offset, negotiated: this.params, ...(data ? { data } : {}) });
     } else if (this.sinceAck >= this.params.windowsize) {
       this.sendAck(wireBlock);
+    }
+  }
+
+  /** Tells the caller the transfer is on; false when its callback failed and the fetch ended. */
+  private started(): boolean {
+    try {
+      this.opts.onStart?.(this.params.tsize);
+      return true;
+    } catch (e) {
+      this.fail({ ok: false, error: `onStart failed: ${e instanceof Error ? e.message : String(e)}` }, 'receiver failed');
+      return false;
     }
   }
 

@@ -47,6 +47,9 @@ export class ReadTransfer {
   private fastResentFor = -2;
   private pumping = false;
   private timer: NodeJS.Timeout | undefined;
+  /** When the retransmission timer should fire (0: not armed); the timer itself is reused. */
+  private deadline = 0;
+  private timerAt = 0;
   private done = false;
   private bytes = 0;
   private retransmissions = 0;
@@ -73,7 +76,7 @@ export class ReadTransfer {
       this.send(oack);
       this.arm();
     } else {
-      void this.pump();
+      this.pump();
     }
   }
 
@@ -91,6 +94,8 @@ export class ReadTransfer {
       this.socket.send(pkt, rinfo.port, rinfo.address, () => undefined);
       return;
     }
+    // An ACK is all a transfer mostly hears: read its block number without a full decode.
+    if (msg.length === 4 && msg[0] === 0 && msg[1] === 4) return this.onAck(msg.readUInt16BE(2));
     const decoded = decodeTftp(msg);
     if (!decoded.ok) return;
     const pkt = decoded.value;
@@ -125,29 +130,53 @@ export class ReadTransfer {
     } else {
       this.disarm();
     }
-    void this.pump();
+    this.pump();
   }
 
-  /** Sends new blocks while the window has room; one pump at a time, blocks strictly in order. */
-  private async pump(): Promise<void> {
+  private windowOpen(): boolean {
+    return !this.done && this.finalBlock === undefined && this.sentHighest < this.acked + this.params.windowsize;
+  }
+
+  /**
+   * Sends new blocks while the window has room, blocks strictly in order. Blocks already in
+   * memory go out synchronously (no promise per packet in a boot storm); the first block that
+   * is still arriving hands over to the waiting pump.
+   */
+  private pump(): void {
     if (this.pumping) return;
+    while (this.windowOpen()) {
+      const payload = this.reader.nextNow?.();
+      if (payload === undefined) {
+        void this.pumpWaiting();
+        return;
+      }
+      this.sendBlock(payload);
+    }
+  }
+
+  /** One waiting pump at a time. */
+  private async pumpWaiting(): Promise<void> {
     this.pumping = true;
     try {
-      while (!this.done && this.finalBlock === undefined && this.sentHighest < this.acked + this.params.windowsize) {
-        const payload = await this.nextPayload();
+      while (this.windowOpen()) {
+        const payload = this.reader.nextNow?.() ?? await this.nextPayload();
         if (payload === undefined || this.done) return;
-        const block = this.sentHighest + 1;
-        const pkt = encodeTftp({ op: 'data', block: block % BLOCK_SPACE, data: payload });
-        this.packets.set(block, pkt);
-        this.bytes += payload.length;
-        if (payload.length < this.params.blksize) this.finalBlock = block;
-        this.sentHighest = block;
-        this.send(pkt);
-        this.arm();
+        this.sendBlock(payload);
       }
     } finally {
       this.pumping = false;
     }
+  }
+
+  private sendBlock(payload: Buffer): void {
+    const block = this.sentHighest + 1;
+    const pkt = encodeTftp({ op: 'data', block: block % BLOCK_SPACE, data: payload });
+    this.packets.set(block, pkt);
+    this.bytes += payload.length;
+    if (payload.length < this.params.blksize) this.finalBlock = block;
+    this.sentHighest = block;
+    this.send(pkt);
+    this.arm();
   }
 
   private async nextPayload(): Promise<Buffer | undefined> {
@@ -194,19 +223,40 @@ export class ReadTransfer {
     this.resendOutstanding();
   }
 
+  /**
+   * Sets the retransmission deadline. Re-arming per block would create and cancel a timer for
+   * every packet; instead one timer runs and, when it fires early, waits out the rest.
+   */
   private arm(): void {
-    this.disarm();
-    this.timer = setTimeout(() => this.onTimeout(), this.interval);
+    const now = Date.now();
+    this.deadline = now + this.interval;
+    if (this.timer && this.timerAt <= this.deadline) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = this.deadline;
+    this.timer = setTimeout(() => this.onTimer(), this.interval);
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    if (this.deadline === 0 || this.done) return;
+    const left = this.deadline - Date.now();
+    if (left > 0) {
+      this.timerAt = this.deadline;
+      this.timer = setTimeout(() => this.onTimer(), left);
+      return;
+    }
+    this.deadline = 0;
+    this.onTimeout();
   }
 
   private disarm(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.deadline = 0;
   }
 
   private send(pkt: Buffer): void {
-    // UDP send errors (a vanished client) surface as timeouts; nothing to do here.
-    this.socket.send(pkt, this.peer.port, this.peer.address, () => undefined);
+    // UDP send errors (a vanished client) surface as timeouts: the transfer socket's error
+    // listener swallows them, so no per-packet callback is needed.
+    this.socket.send(pkt, this.peer.port, this.peer.address);
   }
 
   private sendError(code: number, message: string): void {
@@ -218,6 +268,8 @@ export class ReadTransfer {
     if (this.done) return;
     this.done = true;
     this.disarm();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
     this.packets.clear();
     // The socket closes after queued sends (a final ERROR) have been handed to the kernel.
     setImmediate(() => {

@@ -1,0 +1,162 @@
+// The read-through cache against real upstreams on loopback: tftpd-hpa and atftpd over TFTP,
+// busybox httpd as CUCM's HTTP :6970 (ETag, 304). Covers the route choice, revalidation,
+// the not-found memory and one fetch for many concurrent askers.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FILE_CACHE_MIGRATIONS, FileCache } from '../../src/files/cache.js';
+import { createFilesMetrics } from '../../src/files/metrics.js';
+import { NegativeCache } from '../../src/files/negative-cache.js';
+import { ReadThrough, type Lookup } from '../../src/files/read-through.js';
+import { Upstream } from '../../src/files/upstream.js';
+import { WanState } from '../../src/core/wan-state.js';
+import { openDatabase, type Db } from '../../src/store/database.js';
+
+const HOST = '127.0.0.1';
+const ATFTPD = '/opt/outpost-test/atftpd/usr/sbin/atftpd';
+
+function pattern(size: number, salt: number): Buffer {
+  const b = Buffer.allocUnsafe(size);
+  for (let i = 0; i < size; i++) b[i] = (Math.imul(i + salt, 2654435761) >>> 24) & 0xff;
+  return b;
+}
+const sha = (b: Buffer | undefined) => (b ? createHash('sha256').update(b).digest('hex') : 'none');
+
+function freePort(kind: 'udp' | 'tcp'): Promise<number> {
+  return new Promise((resolve) => {
+    if (kind === 'udp') {
+      const s = createSocket('udp4');
+      s.bind(0, HOST, () => { const p = s.address().port; s.close(() => resolve(p)); });
+    } else {
+      const s = createServer();
+      s.listen(0, HOST, () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
+    }
+  });
+}
+
+async function waitForTftp(port: number, file: string): Promise<void> {
+  const { fetchTftp } = await import('../../src/files/tftp/client.js');
+  for (let i = 0; i < 50; i++) {
+    const r = await fetchTftp({ host: HOST, port, filename: file, timeoutMs: 200, retries: 0 });
+    if (r.ok) return;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error(`TFTP server on ${port} did not answer`);
+}
+
+let work: string;
+let root: string;
+const daemons: ChildProcess[] = [];
+let tftpdPort: number;
+let atftpdPort: number;
+let httpPort: number;
+let closedHttpPort: number;
+const dbs: Db[] = [];
+
+function readThrough(opts: { tftpPort: number; httpPort: number; revalidateAfterMs?: number }) {
+  const dir = mkdtempSync(join(work, 'cache-'));
+  const db = openDatabase(dir, FILE_CACHE_MIGRATIONS);
+  dbs.push(db);
+  const metrics = createFilesMetrics();
+  const wan = new WanState();
+  const rt = new ReadThrough({
+    cache: new FileCache(db, dir, { diskBudgetBytes: 1 << 30 }),
+    upstream: new Upstream({ hosts: [HOST], tftpPort: opts.tftpPort, httpPort: opts.httpPort, timeoutMs: 1500 }),
+    negative: new NegativeCache(30_000), wan, metrics, log: pino({ level: 'silent' }),
+    revalidateAfterMs: opts.revalidateAfterMs ?? 60_000,
+  });
+  const fetches = async () => (await metrics.upstreamFetches.get()).values[0]?.value ?? 0;
+  return { rt, fetches, wan };
+}
+const bytes = async (l: Lookup) => (l.kind === 'file' ? l.whole() : undefined);
+const put = (name: string, data: Buffer | string) => writeFileSync(join(root, name), data, { mode: 0o666 });
+
+beforeAll(async () => {
+  if (!existsSync(ATFTPD)) throw new Error(`atftpd not unpacked at ${ATFTPD}: run \`sudo bash scripts/install-test-deps.sh\``);
+  work = mkdtempSync(join(tmpdir(), 'outpost-upstream-'));
+  chmodSync(work, 0o755);
+  root = join(work, 'root');
+  mkdirSync(root);
+  chmodSync(root, 0o777); // atftpd insists on a world-writable root (it never gets a write here)
+  put('load-2mb.loads', pattern(2 * 1024 * 1024 + 5, 1));
+  put('dialplan.xml', '<DIALTEMPLATE><TEMPLATE MATCH="1..." Timeout="0"/></DIALTEMPLATE>\n');
+  [tftpdPort, atftpdPort, httpPort, closedHttpPort] = await Promise.all([freePort('udp'), freePort('udp'), freePort('tcp'), freePort('tcp')]);
+  daemons.push(spawn('in.tftpd', ['-L', '-s', '-a', `${HOST}:${tftpdPort}`, root], { stdio: 'ignore' }));
+  daemons.push(spawn(ATFTPD, ['--daemon', '--no-fork', '--user', 'root', '--group', 'root', '--port', String(atftpdPort), '--bind-address', HOST, '--logfile', '/dev/null', root], { stdio: 'ignore' }));
+  daemons.push(spawn('busybox', ['httpd', '-f', '-p', `${HOST}:${httpPort}`, '-h', root], { stdio: 'ignore' }));
+  await Promise.all([waitForTftp(tftpdPort, 'dialplan.xml'), waitForTftp(atftpdPort, 'dialplan.xml')]);
+}, 30_000);
+
+afterAll(() => {
+  for (const d of daemons) d.kill('SIGKILL');
+  for (const db of dbs) db.close();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('read-through from real upstreams', () => {
+  it.each([['tftpd-hpa', () => tftpdPort], ['atftpd (windowsize)', () => atftpdPort]])('over TFTP from %s when HTTP :6970 is refused', async (_n, port) => {
+    const { rt } = readThrough({ tftpPort: port(), httpPort: closedHttpPort });
+    const l = await rt.lookup('load-2mb.loads');
+    expect(l.kind === 'file' && l.from).toBe('upstream');
+    expect(sha(await bytes(l))).toBe(sha(pattern(2 * 1024 * 1024 + 5, 1)));
+    const again = await rt.lookup('LOAD-2MB.loads');
+    expect(again.kind === 'file' && again.from).toBe('cache');
+  });
+
+  it('asks HTTP first, then revalidates with a conditional GET (304 keeps the copy, a change is fetched)', async () => {
+    const { rt, fetches } = readThrough({ tftpPort: closedHttpPort, httpPort, revalidateAfterMs: 0 });
+    put('softkeys.xml', '<softKeyCfg>one</softKeyCfg>');
+    expect((await bytes(await rt.lookup('softkeys.xml')))?.toString()).toBe('<softKeyCfg>one</softKeyCfg>');
+    const second = await rt.lookup('softkeys.xml');
+    expect(second.kind === 'file' && second.from).toBe('cache');
+    expect(await fetches()).toBe(2);
+    await new Promise((r) => setTimeout(r, 1100)); // busybox's ETag includes the mtime in seconds
+    put('softkeys.xml', '<softKeyCfg>two, longer</softKeyCfg>');
+    const third = await rt.lookup('softkeys.xml');
+    expect(third.kind === 'file' && third.from).toBe('upstream');
+    expect((await bytes(third))?.toString()).toBe('<softKeyCfg>two, longer</softKeyCfg>');
+  });
+
+  it('revalidates over TFTP: a large file by its size, a small one by its content', async () => {
+    const { rt } = readThrough({ tftpPort: tftpdPort, httpPort: 0, revalidateAfterMs: 0 });
+    put('big.loads', pattern(400_000, 2));
+    put('small.xml', 'AAAA');
+    await bytes(await rt.lookup('big.loads'));
+    await bytes(await rt.lookup('small.xml'));
+    const same = await rt.lookup('big.loads');
+    expect(same.kind === 'file' && same.from).toBe('cache');
+    put('big.loads', pattern(400_001, 3));
+    put('small.xml', 'BBBB');
+    expect(sha(await bytes(await rt.lookup('big.loads')))).toBe(sha(pattern(400_001, 3)));
+    expect((await bytes(await rt.lookup('small.xml')))?.toString()).toBe('BBBB');
+  });
+
+  it('remembers a file CUCM does not have, without asking again', async () => {
+    const { rt, fetches } = readThrough({ tftpPort: tftpdPort, httpPort });
+    expect((await rt.lookup('CTLFile.tlv')).kind).toBe('missing');
+    expect((await rt.lookup('ctlfile.tlv')).kind).toBe('missing');
+    expect(await fetches()).toBe(1);
+  });
+
+  it('twenty concurrent askers share one upstream fetch and all get the whole file', async () => {
+    const { rt, fetches } = readThrough({ tftpPort: atftpdPort, httpPort: 0 });
+    const all = await Promise.all(Array.from({ length: 20 }, () => rt.lookup('load-2mb.loads').then(bytes)));
+    expect(new Set(all.map(sha))).toEqual(new Set([sha(pattern(2 * 1024 * 1024 + 5, 1))]));
+    expect(await fetches()).toBe(1);
+  });
+
+  it('serves the cached copy as is in survival, and nothing else', async () => {
+    const { rt, wan } = readThrough({ tftpPort: tftpdPort, httpPort: 0, revalidateAfterMs: 0 });
+    await bytes(await rt.lookup('dialplan.xml'));
+    wan.set('survival', 'test');
+    const l = await rt.lookup('dialplan.xml');
+    expect(l.kind === 'file' && l.from).toBe('cache');
+    expect((await rt.lookup('load-2mb.loads')).kind).toBe('unavailable');
+  });
+});
