@@ -124,7 +124,8 @@ export async function startCucm(space: LabSpace, opts: {
     const ctl = join(runDir, 'kamailio_ctl');
     const kamailio = start({
       name: 'kamailio', cmd: 'kamailio',
-      args: ['-DD', '-E', '-f', repoPath(...KAMAILIO_CFG), '-Y', runDir, '-w', runDir, '-L', kamailioModulesDir(),
+      // 256 MB of shared memory: a boot-storm benchmark leaves tens of thousands of bindings.
+      args: ['-DD', '-E', '-m', '256', '-f', repoPath(...KAMAILIO_CFG), '-Y', runDir, '-w', runDir, '-L', kamailioModulesDir(),
         '-A', `LISTEN_IP=${CUCM_ADDRESS}`, '-A', `CTL_SOCKET="unix:${ctl}"`],
     });
     result.kamailioCtl = ctl;

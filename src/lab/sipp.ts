@@ -23,3 +23,18 @@ export function sippRegisterArgs(phone: Pick<PhoneIdentity, 'mac' | 'deviceName'
   args.push(opts.target);
   return args;
 }
+
+export const SIPP_REGISTER_MANY_SCENARIO = ['scripts', 'lab', 'sipp-register-many.xml'];
+
+/** The injection file for sipp-register-many.xml: one line per phone (MAC; device name; DN). */
+export function sippPhonesCsv(phones: Pick<PhoneIdentity, 'mac' | 'deviceName' | 'dn'>[]): string {
+  return ['SEQUENTIAL', ...phones.map((p) => `${p.mac.replace(/:/g, '').toLowerCase()};${p.deviceName};${p.dn};`)].join('\n') + '\n';
+}
+
+/** Synthetic phone identities for load: MAC 00:5a:xx.., device SEP005A.., DN from `firstDn`. */
+export function syntheticPhones(count: number, firstDn = 30000): Pick<PhoneIdentity, 'mac' | 'deviceName' | 'dn'>[] {
+  return Array.from({ length: count }, (_, i) => {
+    const hex = (0x5a0000000000 + i).toString(16).padStart(12, '0');
+    return { mac: hex, deviceName: `SEP${hex.toUpperCase()}`, dn: String(firstDn + i) };
+  });
+}

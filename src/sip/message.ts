@@ -69,10 +69,19 @@ const TOKEN = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
 const REQUEST_LINE = /^([A-Za-z0-9\-.!%*_+`'~]+) ([^ \t]+) (SIP\/[0-9]+\.[0-9]+)$/;
 const STATUS_LINE = /^(SIP\/[0-9]+\.[0-9]+) ([1-6][0-9][0-9])(?: (.*))?$/;
 
+// Header names repeat in every message: remember their canonical forms (bounded, so a peer
+// inventing names cannot grow it without end).
+const CANONICAL_CACHE = new Map<string, string>();
+const CANONICAL_CACHE_MAX = 512;
+
 /** Lower-case long form of a header name (`i` → `call-id`). */
 export function canonicalHeaderName(name: string): string {
+  const cached = CANONICAL_CACHE.get(name);
+  if (cached !== undefined) return cached;
   const lower = name.toLowerCase();
-  return COMPACT_FORMS[lower] ?? lower;
+  const canonical = Object.hasOwn(COMPACT_FORMS, lower) ? COMPACT_FORMS[lower] : lower;
+  if (CANONICAL_CACHE.size < CANONICAL_CACHE_MAX) CANONICAL_CACHE.set(name, canonical);
+  return canonical;
 }
 
 export const isListHeader = (name: string): boolean => LIST_HEADERS.has(canonicalHeaderName(name));

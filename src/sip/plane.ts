@@ -1,198 +1,139 @@
-// SIP plane: phones' REGISTERs relayed to CUCM while the WAN is up (bindings mirrored),
-// answered by Outpost's own registrar in survival.
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { Counter } from 'prom-client';
+// SIP plane: UDP and TCP on the SIP port, the transaction layer, the stateful proxy toward CUCM,
+// the survivable registrar and local call routing, and the paced hand-back of phones to CUCM
+// once the WAN has been stable for the hold-down time.
+import { Counter, Gauge, type Metric } from 'prom-client';
 import type { Plane, PlaneContext, PlaneModule } from '../core/plane.js';
+import type { WanSnapshot, WanStateName } from '../core/wan-state.js';
 import { localAddressToward } from '../util/net.js';
-import { BindingStore, SIP_MIGRATIONS } from './bindings.js';
-import { ciscoRegistration } from './cisco.js';
-import { decodeSip, encodeSip, getHeader, type SipMessage, type SipRequest, type SipResponse } from './message.js';
-import { parseSipUri, formatSipUri } from './headers.js';
-import { addressOfRecord, grantedExpires, registerLocally } from './registrar.js';
-import { popOwnVia, prepareRelay, relayBranch, responseDestination, stampReceived } from './relay.js';
-import { buildResponse } from './response.js';
-
-interface PendingRegister {
-  request: SipRequest;
-  phone: { address: string; port: number };
-  deviceName?: string;
-  member: string;
-  sentAt: number;
-}
-
-const PENDING_TTL_MS = 32_000;
+import { ipToInt } from '../config/schema.js';
+import { BindingStore, SIP_MIGRATIONS, type SipBinding } from './bindings.js';
+import { SipProxy } from './proxy.js';
+import { Registrations } from './registration.js';
+import { RehomePacer } from './rehome.js';
+import { TransactionLayer } from './transaction.js';
+import { SipTransport, type Peer } from './transport.js';
+import type { OwnAddresses } from './route.js';
 
 export function createSipPlane(ctx: PlaneContext): Plane {
   const { config, wan, inventory, log, metrics, db } = ctx;
-  const bindings = new BindingStore(db);
-  const pending = new Map<string, PendingRegister>();
-  const registers = new Counter({ name: 'outpost_sip_registers_total', help: 'REGISTERs by who answered and the result', labelNames: ['served_by', 'result'], registers: [] });
-  const dropped = new Counter({ name: 'outpost_sip_dropped_total', help: 'SIP datagrams dropped, by reason', labelNames: ['reason'], registers: [] });
+  const sip = config.sip;
+  const bindings = new BindingStore(db, (e) => log.error({ err: e }, 'SIP bindings could not be written to disk'));
   const members = new Set(config.upstream.cucm);
-  let socket: Socket;
-  let wanAddress = config.lan.address;
-  let sweeper: NodeJS.Timeout;
+  const own: OwnAddresses = { lan: config.lan.address, wan: config.lan.address, port: sip.port };
+  const lanMask = (0xffffffff << (32 - config.lan.prefixLength)) >>> 0;
+  const lanNet = (ipToInt(config.lan.address) & lanMask) >>> 0;
+  const isLan = (address: string) => /^\d+\.\d+\.\d+\.\d+$/.test(address) && ((ipToInt(address) & lanMask) >>> 0) === lanNet;
 
-  const send = (msg: SipMessage, to: { address: string; port: number }) => {
-    socket.send(encodeSip(msg), to.port, to.address, (e) => { if (e) log.debug({ err: e, to }, 'SIP send failed'); });
-  };
+  const registers = new Counter({ name: 'outpost_sip_registers_total', help: 'REGISTERs by who answered and the result', labelNames: ['served_by', 'result'], registers: [] });
+  const dropped = new Counter({ name: 'outpost_sip_dropped_total', help: 'SIP messages dropped, by reason', labelNames: ['reason'], registers: [] });
+  const transactions = new Counter({ name: 'outpost_sip_transactions_total', help: 'SIP transactions started, by side and method', labelNames: ['side', 'method'], registers: [] });
+  const calls = new Counter({ name: 'outpost_sip_calls_total', help: 'New calls (INVITE) by route: relayed to CUCM, local, gateway, rejected', labelNames: ['route'], registers: [] });
+  const rehomed = new Counter({ name: 'outpost_sip_rehome_registers_total', help: 'Bindings handed back to CUCM, by result', labelNames: ['result'], registers: [] });
+  const open = new Gauge({ name: 'outpost_sip_open_transactions', help: 'SIP transactions in progress', labelNames: ['side'], registers: [],
+    collect() { const c = layer.counts; this.set({ side: 'server' }, c.server); this.set({ side: 'client' }, c.client); } });
+  const flows = new Gauge({ name: 'outpost_sip_tcp_flows', help: 'Open TCP connections from phones and to CUCM', registers: [],
+    collect() { this.set(transport.openFlows); } });
+  const allMetrics: Metric[] = [registers, dropped, transactions, calls, rehomed, open, flows];
 
-  const upstreamMember = (): string => {
+  const KNOWN_METHODS = new Set(['INVITE', 'ACK', 'CANCEL', 'BYE', 'REGISTER', 'OPTIONS', 'UPDATE', 'INFO', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE', 'PUBLISH']);
+  const methodLabel = (m: string) => (KNOWN_METHODS.has(m) ? m : 'other');
+
+  const transport = new SipTransport({ port: sip.port, idleMs: sip.tcpIdleSeconds * 1000 });
+  const layer = new TransactionLayer((msg, to) => transport.send(msg, to));
+  const upstream = (): Peer => {
     const snap = wan.snapshot().members;
-    return config.upstream.cucm.find((m) => snap[m]?.reachable) ?? config.upstream.cucm[0];
+    const member = config.upstream.cucm.find((m) => snap[m]?.reachable) ?? config.upstream.cucm[0];
+    return { transport: 'udp', address: member, port: config.upstream.sipPort };
   };
+  const gateway = sip.gateway ? (() => {
+    const i = sip.gateway.lastIndexOf(':');
+    return { transport: 'udp' as const, address: sip.gateway.slice(0, i), port: Number(sip.gateway.slice(i + 1)) };
+  })() : undefined;
 
-  const answerLocally = (req: SipRequest, phone: { address: string; port: number }, why: string) => {
-    const reg = ciscoRegistration(req);
-    const info = reg.ok ? reg.value : undefined;
-    const outcome = registerLocally(req, { maxExpires: config.sip.localExpiresSeconds, source: `${phone.address}:${phone.port}`, deviceName: info?.deviceName, keepAlive: info?.keepAlive ?? false });
-    for (const b of outcome.save) bindings.save(b);
-    for (const r of outcome.remove) bindings.delete(r.aor, r.contact);
-    send(outcome.response, phone);
-    registers.inc({ served_by: 'local', result: String(outcome.response.status) });
-    if (info?.keepAlive) return;
-    const saved = outcome.save[0];
-    recordRegister(info?.deviceName, phone.address, outcome.response.status === 200 ? 'ok' : 'fail',
-      `REGISTER ${outcome.response.status} from Outpost (${why})`, saved && { protocol: 'sip', servedBy: 'local', contact: saved.contact, expiresAt: saved.expiresAt }, info);
-  };
+  const survival = () => wan.isSurvival;
+  const registrations: Registrations = new Registrations({
+    proxy: () => proxy, layer, bindings, inventory, own: () => own, upstream, survival,
+    localExpiresSeconds: sip.localExpiresSeconds,
+    count: (servedBy, result) => registers.inc({ served_by: servedBy, result }),
+  });
+  const proxy: SipProxy = new SipProxy({
+    own: () => own, transport, layer, bindings, log, upstream, survival, gateway,
+    isUpstream: (a) => members.has(a), isLan,
+    knownNumber: (n) => inventory.list().some((p) => p.dn === n || (p.lines ?? []).includes(n)),
+    maxTransactions: sip.maxTransactions,
+    onRegister: (tx, req, source) => registrations.onRegister(tx, req, source),
+    onCall: (route, _req, source, detail) => {
+      calls.inc({ route });
+      inventory.record({ ip: source.address }, 'call', route === 'rejected' ? 'fail' : 'ok', detail);
+    },
+    count: {
+      transaction: (side, method) => transactions.inc({ side, method: methodLabel(method) }),
+      dropped: (reason) => dropped.inc({ reason }),
+    },
+  });
 
-  const recordRegister = (deviceName: string | undefined, ip: string, outcome: 'ok' | 'fail' | 'info', detail: string,
-    registration?: { protocol: 'sip'; servedBy: 'upstream' | 'local'; contact: string; expiresAt: string }, info?: { dn?: string; model?: string; firmware?: string }) => {
-    const key = deviceName ? { deviceName } : { ip };
-    inventory.record(key, 'register', outcome, detail, { ip, dn: info?.dn, model: info?.model, firmware: info?.firmware, registration });
-  };
+  const pacer = new RehomePacer<SipBinding>({
+    ratePerSecond: sip.rehomeRatePerSecond,
+    jitter: 0.8,
+    send: async (b) => {
+      // A phone that re-registered by itself meanwhile is already back with CUCM.
+      const current = bindings.get(b.aor, b.contact);
+      if (!current || current.servedBy !== 'local' || wan.state !== 'online') return;
+      const status = await registrations.rehome(current);
+      rehomed.inc({ result: status === undefined ? 'timeout' : String(status) });
+    },
+    onDone: (sent) => log.info({ sent }, 'SIP hand-back to CUCM finished'),
+  });
 
-  const relayUpstream = (req: SipRequest, phone: { address: string; port: number }) => {
-    const member = upstreamMember();
-    const branch = relayBranch(req);
-    const uri = parseSipUri(req.uri);
-    // Phones were told Outpost is their call control: requests for Outpost go on to CUCM.
-    let out: SipRequest = req;
-    if (uri.ok && (uri.value.host === config.lan.address || req.method === 'REGISTER')) {
-      out = { ...req, uri: formatSipUri({ ...uri.value, host: member, port: config.upstream.sipPort }) };
-    }
-    const relayed = prepareRelay(out, { address: wanAddress, port: config.sip.port }, branch);
-    if (!relayed) {
-      send(buildResponse(req, 483, 'Too Many Hops'), phone);
+  const onWanChange = (snap: WanSnapshot, previous: WanStateName) => {
+    if (snap.state === 'survival') {
+      pacer.stop();
+      registrations.answerPendingLocally();
       return;
     }
-    if (req.method === 'REGISTER') {
-      const reg = ciscoRegistration(req);
-      pending.set(branch, { request: req, phone, deviceName: reg.ok ? reg.value.deviceName : undefined, member, sentAt: Date.now() });
+    if (snap.state === 'online' && (previous === 'recovering' || previous === 'survival')) {
+      const now = Date.now();
+      const local = bindings.list().filter((b) => b.servedBy === 'local' && Date.parse(b.expiresAt) > now);
+      if (local.length === 0) return;
+      log.info({ bindings: local.length, ratePerSecond: sip.rehomeRatePerSecond }, 'handing SIP phones back to CUCM');
+      pacer.start(local);
     }
-    send(relayed, { address: member, port: config.upstream.sipPort });
   };
 
-  const onPhoneRequest = (raw: SipRequest, rinfo: RemoteInfo) => {
-    const phone = { address: rinfo.address, port: rinfo.port };
-    const req = stampReceived(raw, phone);
-    if (req.method === 'REGISTER') {
-      const reg = ciscoRegistration(req);
-      if (reg.ok && reg.value.keepAlive) return answerLocally(req, phone, 'keep-alive');
-      if (wan.isSurvival) return answerLocally(req, phone, 'WAN down');
-      return relayUpstream(req, phone);
+  transport.on('message', (msg, source) => {
+    try {
+      proxy.onMessage(msg, source);
+    } catch (e) {
+      // A message no handler anticipated must cost that message only, never the daemon.
+      dropped.inc({ reason: 'internal-error' });
+      log.error({ err: e, from: `${source.address}:${source.port}` }, 'SIP message could not be handled');
     }
-    if (req.method === 'OPTIONS' && !parseSipUri(req.uri).ok) return send(buildResponse(req, 400, 'Bad Request'), phone);
-    if (req.method === 'OPTIONS' && isForOutpost(req)) return send(buildResponse(req, 200, 'OK'), phone);
-    if (wan.isSurvival) {
-      if (req.method !== 'ACK') send(buildResponse(req, 503, 'Service Unavailable', [{ name: 'Warning', value: '399 outpost "CUCM unreachable; branch calls are not routed yet"' }]), phone);
-      return;
-    }
-    relayUpstream(req, phone);
-  };
+  });
+  transport.on('dropped', (reason) => dropped.inc({ reason }));
 
-  const isForOutpost = (req: SipRequest) => {
-    const uri = parseSipUri(req.uri);
-    return uri.ok && !uri.value.user && (uri.value.host === config.lan.address || uri.value.host === wanAddress);
-  };
-
-  const onResponse = (res: SipResponse) => {
-    const popped = popOwnVia(res);
-    if (!popped) return dropped.inc({ reason: 'response-not-ours' });
-    const dest = responseDestination(popped.message);
-    if (!dest) return dropped.inc({ reason: 'response-without-via' });
-    const p = pending.get(popped.branch);
-    if (p && res.status >= 200) {
-      pending.delete(popped.branch);
-      mirrorUpstreamRegister(p, res);
-    }
-    send(popped.message, dest);
-  };
-
-  const mirrorUpstreamRegister = (p: PendingRegister, res: SipResponse) => {
-    const reg = ciscoRegistration(p.request);
-    const info = reg.ok ? reg.value : undefined;
-    registers.inc({ served_by: 'upstream', result: String(res.status) });
-    if (res.status >= 300) {
-      recordRegister(p.deviceName, p.phone.address, res.status === 401 || res.status === 407 ? 'info' : 'fail', `REGISTER ${res.status} from CUCM ${p.member}`, undefined, info);
-      return;
-    }
-    const to = getHeader(p.request, 'to');
-    const aor = to ? addressOfRecord(to) : undefined;
-    if (!aor || !info?.contactUri) return;
-    const expires = grantedExpires(res, info.contactUri) ?? info.expires ?? 3600;
-    if (expires === 0) {
-      bindings.delete(aor, info.contactUri);
-      recordRegister(p.deviceName, p.phone.address, 'info', `unregistered at CUCM ${p.member}`, undefined, info);
-      return;
-    }
-    const expiresAt = new Date(Date.now() + expires * 1000).toISOString();
-    bindings.save({ aor, contact: info.contactUri, deviceName: info.deviceName, dn: info.dn, callId: getHeader(p.request, 'call-id') ?? '',
-      cseq: Number((getHeader(p.request, 'cseq') ?? '0').split(/\s/)[0]) || 0, expiresAt, servedBy: 'upstream', source: `${p.phone.address}:${p.phone.port}` });
-    recordRegister(p.deviceName, p.phone.address, 'ok', `REGISTER 200 from CUCM ${p.member}`, { protocol: 'sip', servedBy: 'upstream', contact: info.contactUri, expiresAt }, info);
-  };
-
-  const onMessage = (buf: Buffer, rinfo: RemoteInfo) => {
-    const decoded = decodeSip(buf);
-    if (!decoded.ok) {
-      if (buf.length > 4 && buf.toString('latin1').trim() !== '') dropped.inc({ reason: 'malformed' });
-      return;
-    }
-    const msg = decoded.value;
-    if (msg.kind === 'response') return onResponse(msg);
-    if (members.has(rinfo.address)) {
-      // CUCM asking Outpost itself (OPTIONS keep-alive); requests for phones take the direct route.
-      if (msg.method === 'OPTIONS') send(buildResponse(msg, 200, 'OK'), { address: rinfo.address, port: rinfo.port });
-      return;
-    }
-    onPhoneRequest(msg, rinfo);
-  };
-
-  // REGISTERs CUCM never answered are answered locally the moment the WAN monitor says so.
-  const onWanChange = () => {
-    if (!wan.isSurvival) return;
-    for (const [branch, p] of pending) {
-      pending.delete(branch);
-      answerLocally(p.request, p.phone, 'WAN down while relaying');
-    }
-  };
+  // Expired bindings stay a day, so a call to a phone that vanished gets 480 rather than 503.
+  const PURGE_AFTER_MS = 24 * 3600_000;
+  let purger: NodeJS.Timeout | undefined;
 
   return {
-    views: { registrations: () => bindings.list() },
+    registrations: () => bindings.list().map(({ register: _raw, ...b }) => b),
     async start() {
-      metrics.registerMetric(registers);
-      metrics.registerMetric(dropped);
-      wanAddress = await localAddressToward(config.upstream.cucm[0], config.upstream.sipPort).catch(() => config.lan.address);
-      socket = createSocket({ type: 'udp4', reuseAddr: false });
-      socket.on('message', onMessage);
-      socket.on('error', (e) => log.warn({ err: e }, 'SIP socket error'));
-      await new Promise<void>((resolve, reject) => {
-        socket.once('error', reject);
-        socket.bind(config.sip.port, '0.0.0.0', () => { socket.off('error', reject); resolve(); });
-      });
+      for (const m of allMetrics) metrics.registerMetric(m);
+      own.wan = await localAddressToward(config.upstream.cucm[0], config.upstream.sipPort).catch(() => config.lan.address);
+      await transport.start();
       wan.on('change', onWanChange);
-      sweeper = setInterval(() => {
-        const cutoff = Date.now() - PENDING_TTL_MS;
-        for (const [b, p] of pending) if (p.sentAt < cutoff) pending.delete(b);
-      }, 5000);
-      log.info({ port: config.sip.port, wanAddress }, 'SIP proxy listening');
+      purger = setInterval(() => bindings.purgeExpired(Date.now() - PURGE_AFTER_MS), 60_000);
+      purger.unref();
+      log.info({ port: sip.port, wanAddress: own.wan, transports: ['udp', 'tcp'] }, 'SIP proxy listening');
     },
     async stop() {
-      clearInterval(sweeper);
       wan.off('change', onWanChange);
-      await new Promise<void>((resolve) => socket.close(() => resolve()));
-      metrics.removeSingleMetric('outpost_sip_registers_total');
-      metrics.removeSingleMetric('outpost_sip_dropped_total');
+      clearInterval(purger);
+      pacer.stop();
+      layer.stop();
+      await transport.stop();
+      await bindings.close();
+      for (const m of allMetrics) metrics.removeSingleMetric((m as unknown as { name: string }).name);
     },
   };
 }

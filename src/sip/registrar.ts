@@ -5,6 +5,7 @@ import { getHeader, getHeaders } from './message.js';
 import { addressUser, formatNameAddr, parseCSeq, parseContacts, parseDeltaSeconds, parseNameAddr, type Contact } from './headers.js';
 import { buildResponse } from './response.js';
 import type { SipBinding } from './bindings.js';
+import type { TransportName } from './transport.js';
 
 export interface RegisterOutcome {
   response: SipResponse;
@@ -19,7 +20,21 @@ export function addressOfRecord(toValue: string): string | undefined {
   return a.ok ? a.value.uri.split(';')[0] : undefined;
 }
 
-export function registerLocally(req: SipRequest, opts: { maxExpires: number; source: string; deviceName?: string; keepAlive: boolean; now?: number }): RegisterOutcome {
+export interface LocalRegisterOptions {
+  maxExpires: number;
+  /** The phone's address as ip:port. */
+  source: string;
+  transport: TransportName;
+  /** Flow token of the phone's connection or address. */
+  flow: string;
+  /** The REGISTER as received, kept for the hand-back to CUCM. */
+  register?: Buffer;
+  deviceName?: string;
+  keepAlive: boolean;
+  now?: number;
+}
+
+export function registerLocally(req: SipRequest, opts: LocalRegisterOptions): RegisterOutcome {
   const now = opts.now ?? Date.now();
   const to = getHeader(req, 'to');
   const aor = to ? addressOfRecord(to) : undefined;
@@ -56,7 +71,7 @@ export function registerLocally(req: SipRequest, opts: { maxExpires: number; sou
     const params = c.params.filter((p) => p.name.toLowerCase() !== 'expires');
     granted.push({ name: 'Contact', value: `${formatNameAddr({ ...c, params })};expires=${expires}` });
     save.push({
-      aor, contact: c.uri, deviceName: opts.deviceName, dn: addressUser(to!), callId, cseq: cseq.value.seq,
+      protocol: 'sip', transport: opts.transport, flow: opts.flow, register: opts.register, aor, contact: c.uri, deviceName: opts.deviceName, dn: addressUser(to!), callId, cseq: cseq.value.seq,
       expiresAt: new Date(now + expires * 1000).toISOString(), servedBy: 'local', source: opts.source,
     });
   }

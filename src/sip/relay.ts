@@ -1,8 +1,9 @@
-// Stateless relay helpers (RFC 3261 §16.11 and §18.2.1): Outpost's Via on the way to CUCM,
-// received/rport on the phone's Via, and where a response goes next.
+// Via helpers for the proxy (RFC 3261 §16.11, §18.2.1, RFC 3581): the branch of a stateless
+// ACK, received/rport on the phone's Via, Outpost's own Via off a response, and where a
+// response goes next.
 import { createHash } from 'node:crypto';
 import type { SipMessage, SipRequest } from './message.js';
-import { getHeader, getHeaders, setHeader, addHeader, canonicalHeaderName } from './message.js';
+import { getHeader, getHeaders, canonicalHeaderName } from './message.js';
 import { formatVia, getParam, parseVia, type Via } from './headers.js';
 
 export const BRANCH_PREFIX = 'z9hG4bKop';
@@ -32,14 +33,6 @@ export function stampReceived(req: SipRequest, from: { address: string; port: nu
   const headers = [...req.headers];
   headers[first] = { name: headers[first].name, value: [stamped, ...values.slice(1)].join(', ') };
   return { ...req, headers };
-}
-
-/** Adds Outpost's Via on top and decrements Max-Forwards; undefined when hops are exhausted. */
-export function prepareRelay(req: SipRequest, self: { address: string; port: number }, branch: string): SipRequest | undefined {
-  const mf = Number(getHeader(req, 'max-forwards') ?? '70');
-  if (!Number.isFinite(mf) || mf <= 0) return undefined;
-  const withVia = addHeader(req, 'Via', `SIP/2.0/UDP ${self.address}:${self.port};branch=${branch};rport`, 'first');
-  return setHeader(withVia, 'Max-Forwards', String(Math.min(mf - 1, 70)));
 }
 
 /** Removes Outpost's top Via from a response; undefined when the top Via is not Outpost's. */

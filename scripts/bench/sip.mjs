@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// SIP REGISTER rate: Kamailio alone, Outpost proxying to Kamailio (online), and Outpost's own
+// registrar (survival), measured with sipp in one run, in one lab, on this machine.
+//
+//   npm run build && node scripts/bench/sip.mjs [--seconds 5] [--max-rate 10000]
+//
+// sipp runs in a phone namespace and sends Cisco-shaped REGISTERs (scripts/lab/
+// sipp-register-many.xml), each from a new phone (device name, MAC, DN from an injection
+// file), the boot storm after a branch power cut. For each target the rate climbs until sipp
+// sees a retransmission, a failed REGISTER or a missed rate; the best clean rate is its
+// score. Kamailio is the lab's CUCM stand-in (scripts/lab/kamailio.cfg, 2 UDP workers, usrloc
+// in memory); Outpost keeps every binding on disk (SQLite, written behind) and records each
+// phone's journey. Kamailio and Outpost's survival registrar each start empty. Needs root;
+// everything runs in namespaces this script creates and removes.
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { repoPath } from './lib/repo.mjs';
+
+const { Lab } = await import(repoPath('dist/lab/topology.js'));
+const { startLabOutpost } = await import(repoPath('dist/lab/outpost.js'));
+const { execIn } = await import(repoPath('dist/lab/ns-exec.js'));
+const { sh } = await import(repoPath('dist/lab/netns.js'));
+const { SIPP_REGISTER_MANY_SCENARIO, sippPhonesCsv, syntheticPhones } = await import(repoPath('dist/lab/sipp.js'));
+
+const { values: opts } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    'max-rate': { type: 'string', default: '10000' },
+  },
+});
+const SECONDS = Number(opts.seconds);
+const MAX_RATE = Number(opts['max-rate']);
+const RATES = [250, 500, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 7000, 8000, 10_000, 12_000, 15_000].filter((r) => r <= MAX_RATE);
+const PHONE_IP = '10.20.0.250';
+const OUTPOST = '10.20.0.1';
+const KAMAILIO = '10.30.0.1';
+
+if (process.getuid?.() !== 0) {
+  console.error('sip bench: needs root (network namespaces)');
+  process.exit(2);
+}
+
+let nextDn = 100_000;
+
+/** One sipp run at `rate` REGISTER/s for SECONDS; clean when nothing was retransmitted or lost. */
+async function run(lab, target, rate) {
+  const count = Math.max(1, Math.round(rate * SECONDS));
+  const csv = join(lab.workDir, `phones-${nextDn}.csv`);
+  writeFileSync(csv, sippPhonesCsv(syntheticPhones(count, nextDn)));
+  nextDn += count;
+  const stat = join(lab.workDir, `stat-${nextDn}.csv`);
+  const started = Date.now();
+  const r = await execIn(lab.phones[0].ns, 'sipp', ['-sf', repoPath(...SIPP_REGISTER_MANY_SCENARIO), '-inf', csv, '-key', 'expires', '3600',
+    '-r', String(rate), '-m', String(count), '-l', String(Math.max(1000, rate * 4)), '-nostdin', '-t', 'u1', '-i', PHONE_IP,
+    '-timeout', String(SECONDS + 20), '-timeout_error', '-trace_stat', '-stf', stat, '-fd', '1', target], { timeoutMs: (SECONDS + 40) * 1000 });
+  const elapsed = (Date.now() - started) / 1000;
+  const last = existsSync(stat) ? readFileSync(stat, 'utf8').trim().split('\n') : [];
+  const header = (last[0] ?? '').split(';');
+  const values = (last[last.length - 1] ?? '').split(';');
+  const col = (name) => Number(values[header.indexOf(name)] ?? NaN);
+  const retrans = col('Retransmissions(C)');
+  const ok = col('SuccessfulCall(C)');
+  const failed = col('FailedCall(C)');
+  // sipp cannot keep the rate if the target answers too slowly: that is not clean either.
+  const kept = elapsed <= SECONDS * 1.5 + 3;
+  const clean = r.code === 0 && retrans === 0 && failed === 0 && ok === count && kept;
+  return { rate, count, ok, failed, retrans, elapsed, clean };
+}
+
+async function ladder(lab, name, target) {
+  let best = 0;
+  for (const rate of RATES) {
+    const res = await run(lab, target, rate);
+    console.log(`${name.padEnd(22)} ${String(rate).padStart(6)}/s  ok ${String(res.ok).padStart(6)}/${res.count}  failed ${res.failed}  retransmissions ${res.retrans}  ${res.elapsed.toFixed(1)} s  ${res.clean ? 'clean' : 'NOT clean'}`);
+    if (!res.clean) break;
+    best = rate;
+    await sleep(1000);
+  }
+  return best;
+}
+
+const lab = await Lab.up({ phones: 1 });
+let outpost;
+try {
+  const ns = lab.phones[0].ns;
+  sh('ip', ['-n', ns, 'addr', 'add', `${PHONE_IP}/24`, 'dev', 'eth0']);
+  sh('ip', ['-n', ns, 'route', 'add', '10.30.0.0/24', 'via', OUTPOST]);
+  outpost = await startLabOutpost(lab, { overrides: 'sip: { maxTransactions: 100000 }\n' });
+  console.log(`sipp REGISTER, ${SECONDS} s per step, new phone per REGISTER; machine: ${(await import('node:os')).cpus().length} cores (shared with other work)`);
+
+  const kamailio = await ladder(lab, 'Kamailio alone', `${KAMAILIO}:5060`);
+  const online = await ladder(lab, 'Outpost online (proxy)', `${OUTPOST}:5060`);
+  // Like Kamailio's ladder, Outpost's survival ladder starts from an empty registrar.
+  await outpost.stop();
+  outpost = await startLabOutpost(lab, { name: 'outpost-survival', overrides: 'sip: { maxTransactions: 100000 }\n' });
+  lab.cutWan();
+  const end = Date.now() + 10_000;
+  while ((await outpost.api('/api/wan'))?.state !== 'survival') {
+    if (Date.now() > end) throw new Error('Outpost did not enter survival');
+    await sleep(100);
+  }
+  const survival = await ladder(lab, 'Outpost survival', `${OUTPOST}:5060`);
+
+  const ratio = (x) => (kamailio > 0 ? (x / kamailio).toFixed(2) : 'n/a');
+  console.log('\nhighest REGISTER rate with no retransmissions:');
+  console.log(`  Kamailio alone            ${kamailio}/s`);
+  console.log(`  Outpost online (proxy)    ${online}/s   (Outpost ÷ Kamailio = ${ratio(online)})`);
+  console.log(`  Outpost survival          ${survival}/s   (Outpost ÷ Kamailio = ${ratio(survival)})`);
+} finally {
+  await outpost?.stop();
+  await lab.down();
+}
