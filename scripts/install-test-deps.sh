@@ -17,3 +17,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 echo "install-test-deps: all Debian test peers present"
+# atftpd conflicts with tftpd-hpa: unpack it beside the system instead of installing it
+# (the TFTP benchmark and peer tests run it from here as a second upstream server).
+ATFTPD_ROOT=/opt/outpost-test/atftpd
+if [ ! -x "$ATFTPD_ROOT/usr/sbin/atftpd" ]; then
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download -q atftpd >/dev/null)
+  mkdir -p "$ATFTPD_ROOT"
+  dpkg-deb -x "$tmp"/atftpd_*.deb "$ATFTPD_ROOT"
+  rm -rf "$tmp"
+fi
+echo "install-test-deps: atftpd unpacked in $ATFTPD_ROOT"

@@ -1,16 +1,19 @@
-// `outpost decode FILE.pcap[ng]`: one JSON object per CDP, LLDP, DHCP and SIP message, in the
+// `outpost decode FILE.pcap[ng]`: one JSON object per CDP, LLDP, DHCP, SIP and SCCP message, in the
 // shape operators compare with a phone's trace. Malformed messages print {frame, error}.
 import { readFileSync } from 'node:fs';
 import { describeDhcpFrame } from '../dhcp/describe.js';
 import { describeLinkFrame } from '../link/describe.js';
 import { describeSipPayload } from '../sip/describe.js';
+import { TftpTracker } from '../files/tftp/describe.js';
+import { SccpStreamFollower } from '../sccp/capture.js';
+import { describeCapturedSccp } from '../sccp/describe.js';
 import { parseFrame } from '../util/packet.js';
 import { readCapture, type CapturedFrame } from '../util/pcap.js';
 
 const SIP_PORTS = new Set([5060]);
 const ETHERNET = 1;
 
-export function describeFrame(f: CapturedFrame): object | undefined {
+export function describeFrame(f: CapturedFrame, tftp = new TftpTracker()): object | undefined {
   if (f.linkType === ETHERNET) {
     const described = describeLinkFrame(f.number, f.data) ?? describeDhcpFrame(f.number, f.data);
     if (described) return described;
@@ -18,12 +21,19 @@ export function describeFrame(f: CapturedFrame): object | undefined {
   const packet = parseFrame(f.data, f.linkType);
   if (!packet.ok || packet.value.payload.length === 0) return undefined;
   if (SIP_PORTS.has(packet.value.srcPort) || SIP_PORTS.has(packet.value.dstPort)) return describeSipPayload(f.number, packet.value.payload);
+  if (packet.value.protocol === 'udp') return tftp.describe(f.number, packet.value);
   return undefined;
 }
 
 export function describeCapture(buf: Buffer): { records: object[]; error?: string } {
   const capture = readCapture(buf);
-  const records = capture.frames.map(describeFrame).filter((r): r is object => r !== undefined);
+  const tftp = new TftpTracker(); // a transfer's packets are recognised from its request on
+  const sccp = new SccpStreamFollower(); // SCCP messages are cut out of each TCP stream, across segments
+  const records = capture.frames.flatMap((f) => {
+    const skinny = sccp.push(f);
+    if (skinny.length > 0) return skinny.map(describeCapturedSccp);
+    return [describeFrame(f, tftp)];
+  }).filter((r): r is object => r !== undefined);
   return capture.ok ? { records } : { records, error: capture.error };
 }
 

@@ -24,11 +24,12 @@ program.command('config').description('check a configuration file and print it w
   });
 
 program.command('show').description(`show state of a running Outpost: ${showTopics.join(', ')}`)
-  .argument('<topic>').argument('[arg]', 'device name for "phone"')
+  .argument('<topic>').argument('[arg...]', 'device name for "phone"; "neighbors [detail]" for cdp and lldp; "inline" for power')
   .option('--json', 'print JSON')
   .option('--api <host:port>', 'API address of the running daemon')
   .option('-c, --config <file>', 'take the API address from this configuration')
-  .action(async (topic: string, arg: string | undefined, o: { json?: boolean; api?: string; config?: string }) => {
+  .action(async (topic: string, args: string[], o: { json?: boolean; api?: string; config?: string }) => {
+    const arg = args.length ? args.join(' ') : undefined;
     let api = o.api ?? '127.0.0.1:8080';
     if (o.config) {
       const r = loadConfig(o.config);

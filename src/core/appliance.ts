@@ -34,6 +34,11 @@ export class Appliance {
     return all;
   }
 
+  /** Every signalling plane's registrations, SIP and SCCP alike. */
+  registrations(): object[] {
+    return [...this.running.values()].flatMap((plane) => plane.registrations?.() ?? []);
+  }
+
   async start(): Promise<void> {
     for (const module of this.modules) await this.startPlane(module);
   }

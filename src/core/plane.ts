@@ -21,6 +21,8 @@ export interface Plane {
   stop(): Promise<void>;
   /** Read-only views the API serves at /api/<key>. */
   views?: Record<string, () => unknown>;
+  /** Phone registrations this plane holds (each with its `protocol`), merged at /api/registrations. */
+  registrations?: () => object[];
 }
 
 export interface PlaneModule {

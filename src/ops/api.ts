@@ -14,6 +14,7 @@ export async function startApi(appliance: Appliance, listen: string): Promise<Fa
     return { ...phone, journey: inventory.journey(phone.deviceName) };
   });
   app.get('/api/wan', async () => wan.snapshot());
+  app.get('/api/registrations', async () => appliance.registrations());
   app.get<{ Params: { view: string } }>('/api/:view', async (req, reply) => {
     const view = appliance.views()[req.params.view];
     if (!view) return reply.code(404).send({ error: `no such view: ${req.params.view}` });
