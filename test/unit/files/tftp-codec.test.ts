@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { prng } from '../../support/prng.js';
 import { readCapture } from '../../../src/util/pcap.js';
 import { decodeTftp, encodeTftp, tftpErrorName, TftpErrorCode, type TftpPacket } from '../../../src/files/tftp/codec.js';
 
@@ -129,15 +130,7 @@ describe('TFTP codec: rejects malformed packets', () => {
 
 describe('TFTP codec: fuzz', () => {
   it('never throws and always returns a Result (100,000 seeded inputs)', () => {
-    let seed = 0x7f7f1350;
-    const rand = () => {
-      // mulberry32
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = seed;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    const rand = prng(0x7f7f1350);
     const seeds = [
       encodeTftp({ op: 'rrq', filename: 'SEP001122334455.cnf.xml', mode: 'octet', options: [{ name: 'blksize', value: '1428' }, { name: 'tsize', value: '0' }] }),
       encodeTftp({ op: 'oack', options: [{ name: 'blksize', value: '1428' }] }),

@@ -5,21 +5,11 @@ import { decodeCdpFrame } from '../../../src/link/cdp/index.js';
 import { decodeLldpFrame } from '../../../src/link/lldp/index.js';
 import { describeLinkFrame } from '../../../src/link/describe.js';
 import type { Result } from '../../../src/util/result.js';
+import { prng } from '../../support/prng.js';
 import { CDP_DIR, LLDP_DIR, captureFiles, frames } from './fixtures.js';
 
 const INPUTS_PER_CODEC = 100_000;
 
-/** mulberry32: small, fast, good enough to spread mutations. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function* inputs(seeds: Buffer[], seed: number, header: Buffer): Generator<Buffer> {
   const rnd = prng(seed);

@@ -5,18 +5,8 @@ import { decodeMessage, encodeMessage } from '../../../src/sccp/codec.js';
 import { MAX_MESSAGE_LENGTH, SccpFramer } from '../../../src/sccp/framer.js';
 import { LAYOUTS } from '../../../src/sccp/messages.js';
 import { capturedMessages } from './fixtures.js';
+import { prng as rng } from '../../support/prng.js';
 
-/** Small deterministic PRNG so a failure names its seed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 const real = [...capturedMessages('sccp_cp7970_register_to_cucm.pcapng'), ...capturedMessages('sccp_inbound_call.pcapng')].map((m) => m.message);
 const ids = Object.values(LAYOUTS).map((l) => l.id);
