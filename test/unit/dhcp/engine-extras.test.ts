@@ -8,7 +8,7 @@ import type { DhcpMessage } from '../../../src/dhcp/codec.js';
 import { DhcpEngine, type ArrivalContext, type DhcpServerConfig } from '../../../src/dhcp/engine.js';
 import { LeaseStore } from '../../../src/dhcp/leases.js';
 import { emptyOptions, type DhcpOptions } from '../../../src/dhcp/options.js';
-import { openLeaseDb, tempDir, type TempDir } from './helpers.js';
+import { leaseOnDisk, openLeaseDb, tempDir, type TempDir } from './helpers.js';
 
 const T0 = 1_700_000_000_000;
 const CONFIG: DhcpServerConfig = {
@@ -43,14 +43,12 @@ describe('DhcpEngine: reservations, offer cap, staging, conflicts, phases', () =
     dir.remove();
   });
 
-  function onDisk(address: string): unknown {
-    const reader = new Database(file, { readonly: true });
-    try {
-      return reader.prepare('SELECT mac, state FROM dhcp_leases WHERE address = ?').get(address);
-    } finally {
-      reader.close();
-    }
-  }
+  /** The lease as committed, without its expiry. */
+  const onDisk = (address: string) => {
+    const lease = leaseOnDisk(file, address);
+    return lease && { mac: lease.mac, state: lease.state };
+  };
+
 
   it('gives a MAC reservation its address, even outside the pool, and never to anyone else', () => {
     const engine = new DhcpEngine({ ...CONFIG, reservations: [{ mac: '00-1B-54-AA-BB-01', ip: '10.20.0.50' }, { mac: '00:1b:54:00:00:09', ip: '10.20.0.100' }] }, store);

@@ -7,7 +7,7 @@ import type { DhcpMessage } from '../../../src/dhcp/codec.js';
 import { DhcpEngine, type ArrivalContext, type DhcpServerConfig } from '../../../src/dhcp/engine.js';
 import { LeaseStore } from '../../../src/dhcp/leases.js';
 import { emptyOptions, type DhcpOptions } from '../../../src/dhcp/options.js';
-import { openLeaseDb, tempDir, type TempDir } from './helpers.js';
+import { leaseOnDisk, openLeaseDb, tempDir, type TempDir } from './helpers.js';
 
 const T0 = 1_700_000_000_000;
 const CONFIG: DhcpServerConfig = {
@@ -47,15 +47,8 @@ describe('DhcpEngine', () => {
     dir.remove();
   });
 
-  /** What another process reading the database file sees: only what was committed. */
-  function onDisk(address: string): unknown {
-    const reader = new Database(file, { readonly: true });
-    try {
-      return reader.prepare('SELECT mac, state, expires_at AS expiresAt FROM dhcp_leases WHERE address = ?').get(address);
-    } finally {
-      reader.close();
-    }
-  }
+  const onDisk = (address: string) => leaseOnDisk(file, address);
+
 
   /** DISCOVER then SELECTING REQUEST; returns the bound address. */
   function bind(mac = PHONE, now = T0): string {

@@ -62,4 +62,15 @@ export function openLeaseDb(file: string): Database.Database {
   return db;
 }
 
+/** What another process reading the database file sees: only what was committed. */
+export function leaseOnDisk(file: string, address: string): { mac: string; state: string; expiresAt: number } | undefined {
+  const reader = new Database(file, { readonly: true });
+  try {
+    return reader.prepare('SELECT mac, state, expires_at AS expiresAt FROM dhcp_leases WHERE address = ?').get(address) as
+      { mac: string; state: string; expiresAt: number } | undefined;
+  } finally {
+    reader.close();
+  }
+}
+
 export { prng } from '../../support/prng.js';
