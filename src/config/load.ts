@@ -1,7 +1,8 @@
 // Loads and validates the YAML configuration; errors name the field and the reason.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { configSchema, ipToInt, type OutpostConfig } from './schema.js';
+import { configSchema, type OutpostConfig } from './schema.js';
+import { requireIp } from '../util/ipv4.js';
 import { err, ok, type Result } from '../util/result.js';
 
 export function parseConfig(text: string, source = 'config'): Result<OutpostConfig> {
@@ -37,13 +38,13 @@ export function loadConfig(path: string): Result<OutpostConfig> {
 
 /** Facts that involve two fields at once. */
 function crossCheck(cfg: OutpostConfig): string | undefined {
-  const [first, last] = cfg.dhcp.pool.split('-').map((s) => ipToInt(s.trim()));
+  const [first, last] = cfg.dhcp.pool.split('-').map((s) => requireIp(s.trim()));
   const mask = cfg.lan.prefixLength === 0 ? 0 : (~0 << (32 - cfg.lan.prefixLength)) >>> 0;
-  const net = (ipToInt(cfg.lan.address) & mask) >>> 0;
+  const net = (requireIp(cfg.lan.address) & mask) >>> 0;
   if (((first & mask) >>> 0) !== net || ((last & mask) >>> 0) !== net) {
     return `dhcp.pool: ${cfg.dhcp.pool} is not inside lan ${cfg.lan.address}/${cfg.lan.prefixLength}`;
   }
-  const self = ipToInt(cfg.lan.address);
+  const self = requireIp(cfg.lan.address);
   if (self >= first && self <= last) return `dhcp.pool: contains Outpost's own address ${cfg.lan.address}`;
   return undefined;
 }

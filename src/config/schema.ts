@@ -2,26 +2,19 @@
 // the reason a value is refused, so `outpost run` can name the bad field.
 import { z } from 'zod';
 import { isIPv4 } from 'node:net';
+import { requireIp } from '../util/ipv4.js';
 
 const ipv4 = z.string().refine((s) => isIPv4(s), { message: 'must be an IPv4 address like 10.20.0.1' });
 
 const range = z.string().refine((s) => {
   const m = /^\s*([\d.]+)\s*-\s*([\d.]+)\s*$/.exec(s);
-  return !!m && isIPv4(m[1]) && isIPv4(m[2]) && ipToInt(m[1]) <= ipToInt(m[2]);
+  return !!m && isIPv4(m[1]) && isIPv4(m[2]) && requireIp(m[1]) <= requireIp(m[2]);
 }, { message: 'must be an address range like 10.20.0.100-10.20.0.199 (first <= last)' });
 
 const hostPort = z.string().refine((s) => {
   const m = /^(.+):(\d+)$/.exec(s);
   return !!m && Number(m[2]) > 0 && Number(m[2]) < 65536;
 }, { message: 'must be host:port, like 127.0.0.1:8080' });
-
-export function ipToInt(ip: string): number {
-  return ip.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
-}
-
-export function intToIp(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
 
 export const configSchema = z.strictObject({
   /** Outpost's port on the phones' segment. */

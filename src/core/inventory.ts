@@ -2,6 +2,7 @@
 // and each phone's journey (timestamped events per boot step) that every plane feeds.
 import { EventEmitter } from 'node:events';
 import type { Db, Migration } from '../store/database.js';
+import { parseMac } from '../util/mac.js';
 
 export type JourneyStep = 'link' | 'power' | 'dhcp' | 'tftp' | 'http' | 'register' | 'call' | 'wan';
 export type JourneyOutcome = 'ok' | 'fail' | 'info';
@@ -79,8 +80,7 @@ const FLUSH_MS = 250;
 
 /** 12 upper-case hex digits, or undefined if the text is not a MAC address. */
 export function normalizeMac(text: string): string | undefined {
-  const hex = text.replace(/[^0-9a-fA-F]/g, '').toUpperCase();
-  return hex.length === 12 && /^[0-9a-fA-F:.-]+$/.test(text) ? hex : undefined;
+  return parseMac(text)?.toString('hex').toUpperCase();
 }
 
 /** `SEP001122334455` -> `001122334455`. */

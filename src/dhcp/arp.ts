@@ -3,7 +3,8 @@
 // Pure: decode returns a Result and never throws on hostile bytes.
 
 import { ok, err, type Result } from '../util/result.js';
-import { BROADCAST_MAC, ZERO_IP, formatMac, readIp, requireMac, writeIp } from './ipv4.js';
+import { ZERO_IP, readIp, writeIp } from '../util/ipv4.js';
+import { BROADCAST_MAC, formatMac, requireMac } from '../util/mac.js';
 
 const ETHERTYPE_ARP = 0x0806;
 const ETHERTYPE_IPV4 = 0x0800;

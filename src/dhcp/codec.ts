@@ -3,7 +3,8 @@
 // bytes Outpost sends, ordered and trimmed so that a phone will accept them.
 
 import { ok, err, type Result } from '../util/result.js';
-import { formatMac, readIp, writeIp } from './ipv4.js';
+import { readIp, writeIp } from '../util/ipv4.js';
+import { formatMac } from '../util/mac.js';
 import { DhcpOption, FIELD_BY_CODE, OPTION_FIELDS, emptyOptions, type DhcpOptions } from './options.js';
 
 export type { DhcpOptions, DhcpMessageType, ClientId, RelayAgentInfo } from './options.js';

@@ -5,7 +5,7 @@
 // does both at once, for one message.
 
 import { BOOTREQUEST, type DhcpMessage } from './codec.js';
-import { ZERO_IP, rangeContains, sameSubnet } from './ipv4.js';
+import { ZERO_IP, rangeContains, sameSubnet } from '../util/ipv4.js';
 import type { ClientKey, Lease, LeaseStore } from './leases.js';
 import { informReply, leaseReply, nakReply, type Reply } from './reply.js';
 import { resolveServerConfig, type DhcpServerConfig, type ResolvedServerConfig } from './server-config.js';

@@ -4,7 +4,8 @@
 // Pure: parse returns a Result and never throws on hostile bytes.
 
 import { ok, err, type Result } from '../util/result.js';
-import { formatMac, readIp, requireMac, writeIp } from './ipv4.js';
+import { readIp, writeIp } from '../util/ipv4.js';
+import { formatMac, requireMac } from '../util/mac.js';
 
 const ETHERTYPE_IPV4 = 0x0800;
 const ETHERTYPE_VLAN = 0x8100;

@@ -6,7 +6,7 @@
 // the caller sends no ACK for a staged lease until flush() has returned.
 
 import type BetterSqlite3 from 'better-sqlite3';
-import { type AddressRange, numberToIp, requireIp } from './ipv4.js';
+import { type AddressRange, numberToIp, requireIp } from '../util/ipv4.js';
 
 export const DHCP_MIGRATIONS: string[] = [
   `CREATE TABLE IF NOT EXISTS dhcp_leases (

@@ -3,7 +3,7 @@
 // not in the table, and known options whose value is malformed, stay as raw bytes so that a
 // message can be inspected and echoed without losing anything.
 
-import { readIp, writeIp } from './ipv4.js';
+import { readIp, writeIp } from '../util/ipv4.js';
 
 export const DhcpOption = {
   Pad: 0,

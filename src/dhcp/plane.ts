@@ -18,7 +18,7 @@ import { DhcpEngine, type DhcpDecision, type DhcpServerConfig, type Reply } from
 import { buildUdpFrame, parseDhcpFrame, type UdpFrame } from './frame.js';
 import { GroupCommit } from './group-commit.js';
 import { openLeaseWriter } from './lease-writer.js';
-import { BROADCAST_IP, numberToIp, requireIp } from './ipv4.js';
+import { BROADCAST_IP, numberToIp, requireIp } from '../util/ipv4.js';
 import { discoverEntry, isPhone, journeyEntry, type JourneyEntry } from './journey.js';
 import { DHCP_MIGRATIONS, LeaseStore } from './leases.js';
 import { DhcpMetrics } from './metrics.js';

@@ -2,7 +2,8 @@
 // need), how large the reply may be, and where it must be sent (RFC 2131 §4.1).
 
 import { BOOTREPLY, DEFAULT_MAX_DHCP_SIZE, type DhcpMessage, type EncodeOptions } from './codec.js';
-import { BROADCAST_IP, BROADCAST_MAC, ZERO_IP, parseMac } from './ipv4.js';
+import { BROADCAST_IP, ZERO_IP } from '../util/ipv4.js';
+import { BROADCAST_MAC, parseMac } from '../util/mac.js';
 import { DhcpOption, emptyOptions, type DhcpOptions } from './options.js';
 import type { ResolvedServerConfig } from './server-config.js';
 

@@ -2,7 +2,7 @@
 // (option 61) always gets the same address, and nobody else ever gets it.
 
 import type { ClientKey } from './leases.js';
-import { formatMac, requireMac } from './ipv4.js';
+import { formatMac, requireMac } from '../util/mac.js';
 
 export interface ReservationConfig {
   ip: string;

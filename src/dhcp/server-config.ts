@@ -2,7 +2,7 @@
 // that the per-packet logic can trust it.
 
 import { ok, err, type Result } from '../util/result.js';
-import { type AddressRange, isIpv4, numberToIp, parseAddressRange, requireIp, sameSubnet } from './ipv4.js';
+import { type AddressRange, isIpv4, numberToIp, parseAddressRange, requireIp, sameSubnet } from '../util/ipv4.js';
 import { Reservations, type ReservationConfig } from './reservations.js';
 
 export interface DhcpServerConfig {

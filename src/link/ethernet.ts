@@ -5,6 +5,7 @@
 
 import { isIPv4, isIPv6 } from 'node:net';
 import { type Result, ok, err } from '../util/result.js';
+import { parseMac } from '../util/mac.js';
 
 /** 802.3 says a frame (without FCS) is at least 60 bytes; shorter ones are padded. */
 export const MIN_FRAME_LENGTH = 60;
@@ -126,17 +127,6 @@ function padFrame(frame: Buffer): Buffer {
 }
 
 // ---- MAC addresses ----------------------------------------------------------------------
-
-/** '00:12:da:db:d3:4e' (also accepts '-' or '.' separated and bare hex) → 6 bytes, or undefined. */
-export function parseMac(text: string): Buffer | undefined {
-  const hex = text.replace(/[:.-]/g, '');
-  if (!/^[0-9a-fA-F]{12}$/.test(hex)) return undefined;
-  return Buffer.from(hex, 'hex');
-}
-
-export function macToString(mac: Buffer): string {
-  return [...mac].map((b) => b.toString(16).padStart(2, '0')).join(':');
-}
 
 /** For encoders: a MAC given by the caller (config, not the wire) that is wrong is a programming error. */
 export function macBytes(mac: Buffer | string): Buffer {

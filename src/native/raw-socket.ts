@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { packBpf, type BpfProgram } from './bpf.js';
+import { formatMac, requireMac } from '../util/mac.js';
 
 export const ETH_P_ALL = 0x0003;
 export const ETH_P_802_2 = 0x0004;
@@ -59,16 +60,6 @@ function loadAddon(): NativeModule {
   return addon;
 }
 
-export function parseMac(text: string): Buffer {
-  const parts = text.split(/[:-]/);
-  if (parts.length !== 6 || !parts.every((p) => /^[0-9a-f]{2}$/i.test(p))) throw new TypeError(`not a MAC address: '${text}'`);
-  return Buffer.from(parts.map((p) => parseInt(p, 16)));
-}
-
-export function formatMac(bytes: Buffer): string {
-  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(':');
-}
-
 export class RawSocket extends EventEmitter {
   readonly mac: string;
   readonly macBytes: Buffer;
@@ -90,7 +81,7 @@ export class RawSocket extends EventEmitter {
    * step (e.g. "SIOCGIFINDEX(eth9): No such device", "socket: Operation not permitted").
    */
   static open(opts: RawSocketOptions): RawSocket {
-    const groups = (opts.multicast ?? []).map(parseMac);
+    const groups = (opts.multicast ?? []).map(requireMac);
     const filter = opts.filter ? packBpf(opts.filter) : undefined;
     const native = new (loadAddon().PacketSocket)(opts.interface, opts.protocol);
     try {

@@ -5,7 +5,8 @@ import type { RawSocket } from '../native/raw-socket.js';
 import { BOOTREQUEST, decodeDhcp, encodeDhcp, type DhcpMessage, type DhcpMessageType } from '../dhcp/codec.js';
 import { emptyOptions } from '../dhcp/options.js';
 import { buildUdpFrame, parseDhcpFrame } from '../dhcp/frame.js';
-import { BROADCAST_IP, BROADCAST_MAC, ZERO_IP } from '../dhcp/ipv4.js';
+import { BROADCAST_IP, ZERO_IP } from '../util/ipv4.js';
+import { BROADCAST_MAC } from '../util/mac.js';
 
 export interface DhcpLease {
   ip: string;

@@ -5,7 +5,7 @@ import { Counter, Gauge, type Metric } from 'prom-client';
 import type { Plane, PlaneContext, PlaneModule } from '../core/plane.js';
 import type { WanSnapshot, WanStateName } from '../core/wan-state.js';
 import { localAddressToward } from '../util/net.js';
-import { ipToInt } from '../config/schema.js';
+import { ipToNumber, requireIp } from '../util/ipv4.js';
 import { BindingStore, SIP_MIGRATIONS, type SipBinding } from './bindings.js';
 import { SipProxy } from './proxy.js';
 import { Registrations } from './registration.js';
@@ -21,8 +21,11 @@ export function createSipPlane(ctx: PlaneContext): Plane {
   const members = new Set(config.upstream.cucm);
   const own: OwnAddresses = { lan: config.lan.address, wan: config.lan.address, port: sip.port };
   const lanMask = (0xffffffff << (32 - config.lan.prefixLength)) >>> 0;
-  const lanNet = (ipToInt(config.lan.address) & lanMask) >>> 0;
-  const isLan = (address: string) => /^\d+\.\d+\.\d+\.\d+$/.test(address) && ((ipToInt(address) & lanMask) >>> 0) === lanNet;
+  const lanNet = (requireIp(config.lan.address) & lanMask) >>> 0;
+  const isLan = (address: string) => {
+    const n = ipToNumber(address);
+    return n !== undefined && ((n & lanMask) >>> 0) === lanNet;
+  };
 
   const registers = new Counter({ name: 'outpost_sip_registers_total', help: 'REGISTERs by who answered and the result', labelNames: ['served_by', 'result'], registers: [] });
   const dropped = new Counter({ name: 'outpost_sip_dropped_total', help: 'SIP messages dropped, by reason', labelNames: ['reason'], registers: [] });

@@ -3,7 +3,8 @@
 // (header included), value.
 
 import { type Result, ok, err } from '../../util/result.js';
-import { decodeEthernet, encodeLlcSnap, macToString } from '../ethernet.js';
+import { decodeEthernet, encodeLlcSnap } from '../ethernet.js';
+import { formatMac } from '../../util/mac.js';
 import { cdpChecksum, cdpChecksumValid } from './checksum.js';
 import { cdpTlvCode, decodeCdpTlv, encodeCdpTlvValue } from './tlvs.js';
 import type { CdpDecoded, CdpFrame, CdpPdu, CdpTlv } from './types.js';
@@ -60,11 +61,11 @@ export function decodeCdpFrame(frame: Buffer): Result<CdpFrame> {
   if (!eth.ok) return eth;
   const f = eth.value;
   if (f.kind !== 'llc-snap' || f.oui !== CDP_SNAP_OUI || f.pid !== CDP_SNAP_PID) return err('not a CDP frame (needs 802.3 LLC/SNAP, OUI 00:00:0c, PID 0x2000)');
-  const dst = macToString(f.dst);
+  const dst = formatMac(f.dst);
   if (dst !== CDP_MULTICAST) return err(`CDP frame sent to ${dst}, not ${CDP_MULTICAST}`);
   const pdu = decodeCdp(f.payload);
   if (!pdu.ok) return pdu;
-  const decoded: CdpFrame = { dst, src: macToString(f.src), pdu: pdu.value };
+  const decoded: CdpFrame = { dst, src: formatMac(f.src), pdu: pdu.value };
   if (f.vlan) decoded.vlanTag = f.vlan.vlanId;
   if (f.truncated) decoded.truncated = true;
   return ok(decoded);

@@ -2,7 +2,8 @@
 // management address.
 
 import { type Result, ok, err } from '../../util/result.js';
-import { ipToString, macToString, parseIp, parseMac } from '../ethernet.js';
+import { ipToString, parseIp } from '../ethernet.js';
+import { formatMac, parseMac } from '../../util/mac.js';
 import { decodeText, encodeText } from '../cdp/text.js';
 import { ChassisIdSubtype, type LldpId, type LldpTlv, LldpTlvCode, PortIdSubtype } from './types.js';
 
@@ -45,7 +46,7 @@ function decodeId(subtype: number, data: Buffer, macSubtype: number, networkSubt
 }
 
 function idText(subtype: number, data: Buffer, macSubtype: number, networkSubtype: number): string {
-  if (subtype === macSubtype && data.length === 6) return macToString(data);
+  if (subtype === macSubtype && data.length === 6) return formatMac(data);
   if (subtype === networkSubtype && data.length >= 1) {
     const ip = ipToString(data.subarray(1));
     if (ip && ((data[0] === IANA_IPV4 && data.length === 5) || (data[0] === IANA_IPV6 && data.length === 17))) return ip;

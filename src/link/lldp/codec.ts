@@ -3,7 +3,8 @@
 // carries an OUI and subtype and is dispatched to the IEEE or LLDP-MED tables.
 
 import { type Result, ok, err } from '../../util/result.js';
-import { decodeEthernet, encodeEthernet2, macToString } from '../ethernet.js';
+import { decodeEthernet, encodeEthernet2 } from '../ethernet.js';
+import { formatMac } from '../../util/mac.js';
 import { decodeBasicTlv, encodeBasicTlvValue } from './basic.js';
 import { decodeDot1, decodeDot3, encodeIeee } from './ieee.js';
 import { decodeMed, encodeMed } from './med.js';
@@ -94,7 +95,7 @@ export function decodeLldpFrame(frame: Buffer): Result<LldpFrame> {
   const pdu = decodeLldp(f.payload);
   if (!pdu.ok) return pdu;
   // 802.1AB allows three group addresses (nearest bridge, non-TPMR, customer bridge): accept all.
-  const decoded: LldpFrame = { dst: macToString(f.dst), src: macToString(f.src), pdu: pdu.value };
+  const decoded: LldpFrame = { dst: formatMac(f.dst), src: formatMac(f.src), pdu: pdu.value };
   if (f.vlan) decoded.vlanTag = f.vlan.vlanId;
   return ok(decoded);
 }

@@ -3,7 +3,7 @@
 
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseAddressRange, type AddressRange } from '../../../src/dhcp/ipv4.js';
+import { parseAddressRange, type AddressRange } from '../../../src/util/ipv4.js';
 import { LeaseStore, type Lease } from '../../../src/dhcp/leases.js';
 import { openLeaseDb, tempDir, type TempDir } from './helpers.js';
 

@@ -1,12 +1,11 @@
-// IPv4 and MAC address helpers shared by the DHCP codec, framing, lease store and engine.
-// Addresses travel through Outpost as dotted-quad strings (what operators read in logs and
-// journeys); arithmetic on pools and subnets uses unsigned 32-bit numbers.
+// IPv4 helpers shared by the configuration, the codecs and the planes. Addresses travel through
+// Outpost as dotted-quad strings (what operators read in logs and journeys); arithmetic on pools
+// and subnets uses unsigned 32-bit numbers.
 
-import { ok, err, type Result } from '../util/result.js';
+import { ok, err, type Result } from './result.js';
 
 export const ZERO_IP = '0.0.0.0';
 export const BROADCAST_IP = '255.255.255.255';
-export const BROADCAST_MAC = 'ff:ff:ff:ff:ff:ff';
 
 const DOTTED_QUAD = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
@@ -44,24 +43,6 @@ export function readIp(buf: Buffer, offset: number): string {
 
 export function writeIp(buf: Buffer, offset: number, ip: string): void {
   buf.writeUInt32BE(requireIp(ip), offset);
-}
-
-/** Colon-separated hex: a MAC, or any chaddr (up to 16 bytes). */
-export function formatMac(bytes: Buffer): string {
-  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(':');
-}
-
-/** Accepts aa:bb:cc:dd:ee:ff, aa-bb-..., or 12 bare hex digits (as in SEP device names). */
-export function parseMac(mac: string): Buffer | undefined {
-  const hex = mac.replace(/[:-]/g, '');
-  if (!/^[0-9a-fA-F]{12}$/.test(hex)) return undefined;
-  return Buffer.from(hex, 'hex');
-}
-
-export function requireMac(mac: string): Buffer {
-  const bytes = parseMac(mac);
-  if (!bytes) throw new TypeError(`not a MAC address: ${JSON.stringify(mac)}`);
-  return bytes;
 }
 
 export function sameSubnet(a: string, b: string, mask: string): boolean {
