@@ -76,6 +76,9 @@ export const INVENTORY_MIGRATIONS: Migration[] = [{
 }];
 
 const JOURNEY_KEEP = 500;
+// A journey is trimmed back to JOURNEY_KEEP once it is this much longer, not on every write:
+// a boot storm then costs one insert per event rather than an insert and a delete.
+const JOURNEY_SLACK = 100;
 const FLUSH_MS = 250;
 
 /** 12 upper-case hex digits, or undefined if the text is not a MAC address. */
@@ -96,6 +99,8 @@ export class Inventory extends EventEmitter<{ event: [Phone, JourneyEvent] }> {
   private pending: { deviceName: string; event: JourneyEvent }[] = [];
   private dirty = new Set<Phone>();
   private flushTimer: NodeJS.Timeout | undefined;
+  /** Journey rows on disk per device name. */
+  private readonly journeyRows = new Map<string, number>();
 
   constructor(private readonly db: Db) {
     super();
@@ -104,6 +109,9 @@ export class Inventory extends EventEmitter<{ event: [Phone, JourneyEvent] }> {
     }[]) {
       const phone: Phone = { ...JSON.parse(row.fields), deviceName: row.device_name, mac: row.mac, firstSeen: row.first_seen, lastSeen: row.last_seen };
       this.index(phone);
+    }
+    for (const row of db.prepare('SELECT device_name, count(*) AS n FROM journey GROUP BY device_name').all() as { device_name: string; n: number }[]) {
+      this.journeyRows.set(row.device_name, row.n);
     }
   }
 
@@ -178,12 +186,12 @@ export class Inventory extends EventEmitter<{ event: [Phone, JourneyEvent] }> {
         const { deviceName, mac, firstSeen, lastSeen, ...fields } = p;
         upsert.run(deviceName, mac, JSON.stringify(fields), firstSeen, lastSeen);
       }
-      const touched = new Set<string>();
       for (const { deviceName, event } of pending) {
         insert.run(deviceName, event.at, event.step, event.outcome, event.detail);
-        touched.add(deviceName);
+        const rows = (this.journeyRows.get(deviceName) ?? 0) + 1;
+        if (rows > JOURNEY_KEEP + JOURNEY_SLACK) trim.run(deviceName, deviceName, JOURNEY_KEEP);
+        this.journeyRows.set(deviceName, rows > JOURNEY_KEEP + JOURNEY_SLACK ? JOURNEY_KEEP : rows);
       }
-      for (const name of touched) trim.run(name, name, JOURNEY_KEEP);
     })();
   }
 

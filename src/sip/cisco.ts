@@ -5,7 +5,7 @@
 
 import { type Result, ok, err } from '../util/result.js';
 import { type SipMessage, getHeader, getHeaders } from './message.js';
-import { type SipParam, addressUser, getParam, parseContacts, parseDeltaSeconds, parseParams } from './headers.js';
+import { type Contact, type SipParam, addressUser, getParam, parseContacts, parseDeltaSeconds, parseParams } from './headers.js';
 
 export const DEVICE_NAME_PARAM = '+u.sip!devicename.ccm.cisco.com';
 export const MODEL_PARAM = '+u.sip!model.ccm.cisco.com';
@@ -53,6 +53,10 @@ export interface CiscoRegistration extends CiscoContactInfo {
   modelName?: string;
   firmware?: string;
   alarm?: CiscoAlarm;
+  /** Every Contact of the REGISTER, parsed once for the registrar too. */
+  contacts: Contact[];
+  /** `Contact: *` (remove all bindings of the address of record). */
+  wildcard: boolean;
 }
 
 const INSTANCE_MAC = /^<?urn:uuid:00000000-0000-0000-0000-([0-9a-f]{12})>?$/i;
@@ -144,7 +148,7 @@ export function ciscoAlarm(msg: SipMessage): CiscoAlarm | undefined {
 /** Everything Outpost records about a phone from its REGISTER. */
 export function ciscoRegistration(msg: SipMessage): Result<CiscoRegistration> {
   if (msg.kind !== 'request' || msg.method.toUpperCase() !== 'REGISTER') return err('not a REGISTER request');
-  const reg: CiscoRegistration = { keepAlive: false };
+  const reg: CiscoRegistration = { keepAlive: false, contacts: [], wildcard: false };
   const to = getHeader(msg, 'to');
   const from = getHeader(msg, 'from');
   const dn = (to !== undefined ? addressUser(to) : undefined) ?? (from !== undefined ? addressUser(from) : undefined);
@@ -154,8 +158,12 @@ export function ciscoRegistration(msg: SipMessage): Result<CiscoRegistration> {
   for (const value of getHeaders(msg, 'contact')) {
     const set = parseContacts(value);
     if (!set.ok) return err(set.error);
-    if (set.value.wildcard) continue;
+    if (set.value.wildcard) {
+      reg.wildcard = true;
+      continue;
+    }
     for (const c of set.value.contacts) {
+      reg.contacts.push(c);
       if (getParam(c.params, KEEP_ALIVE_PARAM)) reg.keepAlive = true;
       if (reg.contactUri === undefined) {
         reg.contactUri = c.uri;

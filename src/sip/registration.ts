@@ -68,6 +68,7 @@ export class Registrations {
     const outcome = registerLocally(req, {
       maxExpires: this.o.localExpiresSeconds, source: `${phone.address}:${phone.port}`, deviceName: info?.deviceName,
       keepAlive: info?.keepAlive ?? false, transport: phone.transport, flow: flowToken(phone), register: ownCopy(encodeSip(req)),
+      contacts: info,
     });
     for (const b of outcome.save) this.o.bindings.save(b);
     for (const r of outcome.remove) this.o.bindings.delete(r.aor, r.contact);

@@ -1,6 +1,5 @@
 // Builds responses to a request as a UAS would (RFC 3261 §8.2.6): Via, From, To (+tag),
 // Call-ID and CSeq copied from the request.
-import { createHash } from 'node:crypto';
 import type { SipHeader, SipRequest, SipResponse } from './message.js';
 import { canonicalHeaderName } from './message.js';
 
@@ -17,8 +16,19 @@ export function buildResponse(req: SipRequest, status: number, reason: string, e
   return { kind: 'response', version: 'SIP/2.0', status, reason, headers, body: Buffer.alloc(0) };
 }
 
-/** A To tag that is the same for every retransmission of one request. */
+/**
+ * A To tag that is the same for every retransmission of one request: FNV-1a of Call-ID and
+ * Request-URI under two seeds. It only has to be unique, not secret, and it is on the hot
+ * path of every REGISTER the survival registrar answers.
+ */
 function toTag(req: SipRequest): string {
   const callId = req.headers.find((h) => canonicalHeaderName(h.name) === 'call-id')?.value ?? '';
-  return createHash('sha1').update(callId).update(req.uri).digest('hex').slice(0, 10);
+  const text = `${callId} ${req.uri}`;
+  return fnv1a(text, 0x811c9dc5).toString(16).padStart(8, '0') + fnv1a(text, 0x050c5d1f).toString(16).padStart(8, '0').slice(0, 4);
+}
+
+function fnv1a(text: string, seed: number): number {
+  let h = seed;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }

@@ -35,4 +35,26 @@ describe('phone inventory', () => {
     expect(inv.journey('SEP001122334401').map((e) => e.step)).toEqual(['dhcp', 'tftp', 'register']);
     db.close();
   });
+
+  it('keeps the newest 500 journey events per phone on disk, across restarts', () => {
+    const dir = tmp();
+    let db = openDatabase(dir, INVENTORY_MIGRATIONS);
+    let inv = new Inventory(db);
+    const phone = { deviceName: 'SEP001122334402' };
+    for (let i = 0; i < 700; i++) inv.record(phone, 'register', 'ok', `refresh ${i}`);
+    inv.close();
+    db.close();
+
+    db = openDatabase(dir, INVENTORY_MIGRATIONS);
+    inv = new Inventory(db);
+    for (let i = 700; i < 1300; i++) inv.record(phone, 'register', 'ok', `refresh ${i}`);
+    const rows = () => (db.prepare('SELECT count(*) AS n FROM journey').get() as { n: number }).n;
+    inv.flush();
+    expect(rows()).toBeLessThanOrEqual(600);
+    const journey = inv.journey(phone.deviceName);
+    expect(journey).toHaveLength(500);
+    expect(journey.at(-1)?.detail).toBe('refresh 1299');
+    expect(journey[0].detail).toBe('refresh 800');
+    db.close();
+  });
 });
