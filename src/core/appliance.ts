@@ -17,7 +17,7 @@ export class Appliance {
   constructor(private config: OutpostConfig, private readonly modules: PlaneModule[], readonly log: Logger) {
     collectDefaultMetrics({ register: this.metrics });
     this.db = openDatabase(config.dataDir, [...INVENTORY_MIGRATIONS, ...modules.flatMap((m) => m.migrations ?? [])]);
-    this.inventory = new Inventory(this.db);
+    this.inventory = new Inventory(this.db, (e) => log.error({ err: e.message }, 'phone inventory could not be written to disk'));
     this.wan.on('change', (snap, previous) => {
       log.warn({ wan: snap.state, previous, reason: snap.reason }, `WAN ${previous} -> ${snap.state}`);
     });
@@ -53,7 +53,7 @@ export class Appliance {
 
   async stop(): Promise<void> {
     for (const module of [...this.modules].reverse()) await this.stopPlane(module.name);
-    this.inventory.close();
+    await this.inventory.close();
     this.db.close();
   }
 

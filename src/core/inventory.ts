@@ -2,6 +2,7 @@
 // and each phone's journey (timestamped events per boot step) that every plane feeds.
 import { EventEmitter } from 'node:events';
 import type { Db, Migration } from '../store/database.js';
+import { openWriteBehind, type WriteBehind } from '../store/write-behind.js';
 import { parseMac } from '../util/mac.js';
 
 export type JourneyStep = 'link' | 'power' | 'dhcp' | 'tftp' | 'http' | 'register' | 'call' | 'wan';
@@ -75,6 +76,11 @@ export const INVENTORY_MIGRATIONS: Migration[] = [{
     CREATE INDEX journey_by_phone ON journey (device_name, id);`,
 }];
 
+const UPSERT_PHONE_SQL = `INSERT INTO phones (device_name, mac, fields, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
+  ON CONFLICT(device_name) DO UPDATE SET fields = excluded.fields, last_seen = excluded.last_seen`;
+const INSERT_EVENT_SQL = 'INSERT INTO journey (device_name, at, step, outcome, detail) VALUES (?, ?, ?, ?, ?)';
+const TRIM_JOURNEY_SQL = 'DELETE FROM journey WHERE device_name = ? AND id <= (SELECT id FROM journey WHERE device_name = ? ORDER BY id DESC LIMIT 1 OFFSET ?)';
+
 const JOURNEY_KEEP = 500;
 // A journey is trimmed back to JOURNEY_KEEP once it is this much longer, not on every write:
 // a boot storm then costs one insert per event rather than an insert and a delete.
@@ -101,9 +107,11 @@ export class Inventory extends EventEmitter<{ event: [Phone, JourneyEvent] }> {
   private flushTimer: NodeJS.Timeout | undefined;
   /** Journey rows on disk per device name. */
   private readonly journeyRows = new Map<string, number>();
+  private readonly writer: WriteBehind;
 
-  constructor(private readonly db: Db) {
+  constructor(private readonly db: Db, private readonly onWriteError: (e: Error) => void = () => undefined) {
     super();
+    this.writer = openWriteBehind(db, onWriteError);
     for (const row of db.prepare('SELECT device_name, mac, fields, first_seen, last_seen FROM phones').all() as {
       device_name: string; mac: string; fields: string; first_seen: string; last_seen: string;
     }[]) {
@@ -129,12 +137,11 @@ export class Inventory extends EventEmitter<{ event: [Phone, JourneyEvent] }> {
   }
 
   /** Updates what is known of a phone, creating it when a MAC or SEP name identifies it. */
-  update(key: PhoneKey, fields: PhoneFields = {}): Phone | undefined {
+  update(key: PhoneKey, fields: PhoneFields = {}, now = new Date().toISOString()): Phone | undefined {
     let phone = this.find(key);
     if (!phone) {
       const mac = 'mac' in key ? normalizeMac(key.mac) : 'deviceName' in key ? macFromDeviceName(key.deviceName) : undefined;
       if (!mac) return undefined;
-      const now = new Date().toISOString();
       phone = { deviceName: `SEP${mac}`, mac, firstSeen: now, lastSeen: now };
       this.index(phone);
     }
@@ -142,8 +149,10 @@ export class Inventory extends EventEmitter<{ event: [Phone, JourneyEvent] }> {
       if (phone.ip && this.byIp.get(phone.ip) === phone) this.byIp.delete(phone.ip);
       this.byIp.set(fields.ip, phone);
     }
-    Object.assign(phone, stripUndefined(fields));
-    phone.lastSeen = new Date().toISOString();
+    for (const [name, value] of Object.entries(fields)) {
+      if (value !== undefined) (phone as unknown as Record<string, unknown>)[name] = value;
+    }
+    phone.lastSeen = now;
     this.dirty.add(phone);
     this.scheduleFlush();
     return phone;
@@ -151,52 +160,50 @@ export class Inventory extends EventEmitter<{ event: [Phone, JourneyEvent] }> {
 
   /** Adds an event to a phone's journey (and updates fields); unknown phones without a MAC are ignored. */
   record(key: PhoneKey, step: JourneyStep, outcome: JourneyOutcome, detail: string, fields?: PhoneFields): Phone | undefined {
-    const phone = this.update(key, fields);
+    const at = new Date().toISOString();
+    const phone = this.update(key, fields, at);
     if (!phone) return undefined;
-    const event: JourneyEvent = { at: new Date().toISOString(), step, outcome, detail };
+    const event: JourneyEvent = { at, step, outcome, detail };
     phone.lastEvent = event;
     this.pending.push({ deviceName: phone.deviceName, event });
     this.emit('event', phone, event);
     return phone;
   }
 
-  journey(deviceName: string, limit = JOURNEY_KEEP): JourneyEvent[] {
+  /** The phone's journey, oldest first, once everything recorded so far is on disk. */
+  async journey(deviceName: string, limit = JOURNEY_KEEP): Promise<JourneyEvent[]> {
     this.flush();
+    await this.writer.drain();
     const rows = this.db.prepare(
       'SELECT at, step, outcome, detail FROM journey WHERE device_name = ? ORDER BY id DESC LIMIT ?',
     ).all(deviceName.toUpperCase(), limit) as JourneyEvent[];
     return rows.reverse();
   }
 
-  /** Writes pending changes in one transaction; journey events are history, not promises to a phone. */
+  /** Hands pending changes to the writer thread as one transaction; journey events are history, not promises to a phone. */
   flush(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     if (this.dirty.size === 0 && this.pending.length === 0) return;
-    const upsert = this.db.prepare(`INSERT INTO phones (device_name, mac, fields, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
-      ON CONFLICT(device_name) DO UPDATE SET fields = excluded.fields, last_seen = excluded.last_seen`);
-    const insert = this.db.prepare('INSERT INTO journey (device_name, at, step, outcome, detail) VALUES (?, ?, ?, ?, ?)');
-    const trim = this.db.prepare('DELETE FROM journey WHERE device_name = ? AND id <= (SELECT id FROM journey WHERE device_name = ? ORDER BY id DESC LIMIT 1 OFFSET ?)');
-    const dirty = [...this.dirty];
-    const pending = this.pending;
+    const phones = [...this.dirty].map(({ deviceName, mac, firstSeen, lastSeen, ...fields }) => [deviceName, mac, JSON.stringify(fields), firstSeen, lastSeen]);
+    const events = this.pending.map(({ deviceName, event }) => [deviceName, event.at, event.step, event.outcome, event.detail]);
+    const trims: unknown[][] = [];
+    for (const { deviceName } of this.pending) {
+      const rows = (this.journeyRows.get(deviceName) ?? 0) + 1;
+      const trim = rows > JOURNEY_KEEP + JOURNEY_SLACK;
+      if (trim) trims.push([deviceName, deviceName, JOURNEY_KEEP]);
+      this.journeyRows.set(deviceName, trim ? JOURNEY_KEEP : rows);
+    }
     this.dirty = new Set();
     this.pending = [];
-    this.db.transaction(() => {
-      for (const p of dirty) {
-        const { deviceName, mac, firstSeen, lastSeen, ...fields } = p;
-        upsert.run(deviceName, mac, JSON.stringify(fields), firstSeen, lastSeen);
-      }
-      for (const { deviceName, event } of pending) {
-        insert.run(deviceName, event.at, event.step, event.outcome, event.detail);
-        const rows = (this.journeyRows.get(deviceName) ?? 0) + 1;
-        if (rows > JOURNEY_KEEP + JOURNEY_SLACK) trim.run(deviceName, deviceName, JOURNEY_KEEP);
-        this.journeyRows.set(deviceName, rows > JOURNEY_KEEP + JOURNEY_SLACK ? JOURNEY_KEEP : rows);
-      }
-    })();
+    this.writer.write([{ sql: UPSERT_PHONE_SQL, rows: phones }, { sql: INSERT_EVENT_SQL, rows: events }, { sql: TRIM_JOURNEY_SQL, rows: trims }])
+      .catch((e: unknown) => this.onWriteError(e as Error));
   }
 
-  close(): void {
+  /** Writes what is pending and waits until it is on disk. */
+  async close(): Promise<void> {
     this.flush();
+    await this.writer.close();
   }
 
   private index(phone: Phone): void {
@@ -211,8 +218,4 @@ export class Inventory extends EventEmitter<{ event: [Phone, JourneyEvent] }> {
       this.flushTimer.unref();
     }
   }
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -17,10 +17,10 @@ import { decodeDhcp, encodeDhcpFitted, type DhcpMessage } from './codec.js';
 import { DhcpEngine, type DhcpDecision, type DhcpServerConfig, type Reply } from './engine.js';
 import { buildUdpFrame, parseDhcpFrame, type UdpFrame } from './frame.js';
 import { GroupCommit } from './group-commit.js';
-import { openLeaseWriter } from './lease-writer.js';
+import { openWriteBehind } from '../store/write-behind.js';
 import { BROADCAST_IP, numberToIp, requireIp } from '../util/ipv4.js';
 import { discoverEntry, isPhone, journeyEntry, type JourneyEntry } from './journey.js';
-import { DHCP_MIGRATIONS, LeaseStore } from './leases.js';
+import { DHCP_MIGRATIONS, LeaseStore, UPSERT_LEASE_SQL, toRow } from './leases.js';
 import { DhcpMetrics } from './metrics.js';
 import { KeyedRateLimit, TokenBucket } from './rate-limit.js';
 
@@ -57,11 +57,11 @@ export function createDhcpPlane(ctx: PlaneContext): Plane {
   const metrics = new DhcpMetrics(() => engine.poolUsage(Date.now()));
   const perClient = new KeyedRateLimit(d.limits.perMacPerSecond, Math.max(2, d.limits.perMacPerSecond * 2));
   const everyone = new TokenBucket(d.limits.globalPerSecond, d.limits.globalPerSecond, Date.now());
-  const writer = openLeaseWriter(db, (e) => log.error({ err: e.message }, 'DHCP lease writer thread lost; writing on the main thread'));
+  const writer = openWriteBehind(db, (e) => log.error({ err: e.message }, 'DHCP lease writer thread lost; writing on the main thread'));
   const group = new GroupCommit(() => {
     const leases = store.takeStaged();
     if (leases.length === 0) return Promise.resolve();
-    return writer.write(leases).catch((e: unknown) => {
+    return writer.write([{ sql: UPSERT_LEASE_SQL, rows: leases.map(toRow) }]).catch((e: unknown) => {
       store.resync();
       throw e;
     });

@@ -11,7 +11,7 @@ export async function startApi(appliance: Appliance, listen: string): Promise<Fa
   app.get<{ Params: { name: string } }>('/api/phones/:name', async (req, reply) => {
     const phone = inventory.find({ deviceName: req.params.name }) ?? inventory.find({ mac: req.params.name });
     if (!phone) return reply.code(404).send({ error: `no phone ${req.params.name}` });
-    return { ...phone, journey: inventory.journey(phone.deviceName) };
+    return { ...phone, journey: await inventory.journey(phone.deviceName) };
   });
   app.get('/api/wan', async () => wan.snapshot());
   app.get('/api/registrations', async () => appliance.registrations());

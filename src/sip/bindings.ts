@@ -6,7 +6,7 @@
 // before it expires, so losing the last fraction of a second to a power cut costs nothing).
 import type { Db, Migration } from '../store/database.js';
 import type { TransportName } from './transport.js';
-import { openBindingWriter, type BindingBatch, type BindingWriter } from './binding-writer.js';
+import { openWriteBehind, type WriteBehind } from '../store/write-behind.js';
 
 export interface SipBinding {
   protocol: 'sip';
@@ -41,6 +41,14 @@ export const SIP_MIGRATIONS: Migration[] = [{
     ALTER TABLE sip_bindings ADD COLUMN register TEXT;`,
 }];
 
+const UPSERT_BINDING_SQL = `INSERT INTO sip_bindings (aor, contact, device_name, dn, call_id, cseq, expires_at, served_by, source, transport, flow, register)
+  VALUES (@aor, @contact, @deviceName, @dn, @callId, @cseq, @expiresAt, @servedBy, @source, @transport, @flow, @register)
+  ON CONFLICT(aor, contact) DO UPDATE SET device_name = excluded.device_name, dn = excluded.dn, call_id = excluded.call_id,
+    cseq = excluded.cseq, expires_at = excluded.expires_at, served_by = excluded.served_by, source = excluded.source,
+    transport = excluded.transport, flow = excluded.flow, register = excluded.register`;
+const DELETE_BINDING_SQL = 'DELETE FROM sip_bindings WHERE aor = ? AND contact = ?';
+const DELETE_AOR_SQL = 'DELETE FROM sip_bindings WHERE aor = ?';
+
 const FLUSH_MS = 200;
 const key = (aor: string, contact: string) => `${aor}\n${contact}`;
 
@@ -50,10 +58,10 @@ export class BindingStore {
   private readonly removedAors = new Set<string>();
   private flushTimer: NodeJS.Timeout | undefined;
 
-  private readonly writer: BindingWriter;
+  private readonly writer: WriteBehind;
 
-  constructor(db: Db, onWriteError: (e: Error) => void = () => undefined) {
-    this.writer = openBindingWriter(db, onWriteError);
+  constructor(db: Db, private readonly onWriteError: (e: Error) => void = () => undefined) {
+    this.writer = openWriteBehind(db, onWriteError);
     const rows = db.prepare('SELECT * FROM sip_bindings').all() as Record<string, unknown>[];
     for (const r of rows) {
       const b: SipBinding = {
@@ -135,20 +143,22 @@ export class BindingStore {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     if (this.dirty.size === 0 && this.removedAors.size === 0) return;
-    const batch: BindingBatch = { removeAors: [...this.removedAors], remove: [], upsert: [] };
+    const upsert: Record<string, unknown>[] = [];
+    const remove: string[][] = [];
     for (const k of this.dirty) {
       const b = this.byKey.get(k);
       if (b) {
-        batch.upsert.push({ aor: b.aor, contact: b.contact, deviceName: b.deviceName ?? null, dn: b.dn ?? null, callId: b.callId, cseq: b.cseq,
+        upsert.push({ aor: b.aor, contact: b.contact, deviceName: b.deviceName ?? null, dn: b.dn ?? null, callId: b.callId, cseq: b.cseq,
           expiresAt: b.expiresAt, servedBy: b.servedBy, source: b.source, transport: b.transport, flow: b.flow, register: b.register ?? null });
       } else {
-        const [aor, contact] = k.split('\n');
-        batch.remove.push({ aor, contact });
+        remove.push(k.split('\n'));
       }
     }
+    const removeAors = [...this.removedAors].map((aor) => [aor]);
     this.dirty.clear();
     this.removedAors.clear();
-    this.writer.write(batch);
+    this.writer.write([{ sql: DELETE_AOR_SQL, rows: removeAors }, { sql: DELETE_BINDING_SQL, rows: remove }, { sql: UPSERT_BINDING_SQL, rows: upsert }])
+      .catch((e: unknown) => this.onWriteError(e as Error));
   }
 
   /** Writes what is pending and waits until it is on disk. */

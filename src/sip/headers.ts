@@ -67,7 +67,8 @@ export interface CSeq {
 
 // RFC 3261 token characters: what an unquoted parameter name, method or value may hold.
 const TOKEN = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
-const WS = /[ \t\r\n]/;
+/** SP, HTAB, CR or LF (a character test in the per-character loops of every parser here). */
+const isWs = (c: string | undefined): boolean => c === ' ' || c === '\t' || c === '\r' || c === '\n';
 const MAX_DELTA_SECONDS = 0xffffffff;
 
 export const isToken = (s: string): boolean => TOKEN.test(s);
@@ -75,7 +76,8 @@ export const isToken = (s: string): boolean => TOKEN.test(s);
 /** Removes the surrounding quotes and backslash escapes of a quoted-string. */
 export function unquote(s: string): string {
   if (s.length < 2 || s[0] !== '"' || s[s.length - 1] !== '"') return s;
-  return s.slice(1, -1).replace(/\\(.)/gs, '$1');
+  const inner = s.slice(1, -1);
+  return inner.includes('\\') ? inner.replace(/\\(.)/gs, '$1') : inner;
 }
 
 /** Writes a value as a quoted-string, escaping the two characters that need it. */
@@ -139,7 +141,7 @@ export function makeParam(name: string, value?: string): SipParam {
 export function parseParamsAt(s: string, start: number, stopChars = ',?>'): { params: SipParam[]; end: number } {
   const params: SipParam[] = [];
   let i = start;
-  const skipWs = () => { while (i < s.length && WS.test(s[i])) i++; };
+  const skipWs = () => { while (i < s.length && isWs(s[i])) i++; };
   while (true) {
     const before = i;
     skipWs();
@@ -147,7 +149,7 @@ export function parseParamsAt(s: string, start: number, stopChars = ',?>'): { pa
     i++;
     skipWs();
     const nameStart = i;
-    while (i < s.length && !WS.test(s[i]) && s[i] !== '=' && s[i] !== ';' && !stopChars.includes(s[i]) && s[i] !== '"') i++;
+    while (i < s.length && !isWs(s[i]) && s[i] !== '=' && s[i] !== ';' && !stopChars.includes(s[i]) && s[i] !== '"') i++;
     const name = s.slice(nameStart, i);
     if (name.length === 0) return { params, end: nameStart };
     const afterName = i;
@@ -163,7 +165,7 @@ export function parseParamsAt(s: string, start: number, stopChars = ',?>'): { pa
       i = end;
     } else {
       const vStart = i;
-      while (i < s.length && !WS.test(s[i]) && s[i] !== ';' && !stopChars.includes(s[i])) i++;
+      while (i < s.length && !isWs(s[i]) && s[i] !== ';' && !stopChars.includes(s[i])) i++;
       raw = s.slice(vStart, i);
     }
     params.push({ name, value: unquote(raw), raw });
@@ -205,7 +207,7 @@ export function parseNameAddr(value: string): Result<NameAddr> {
     if (end < 0) return err('unterminated quoted display name');
     displayName = unquote(s.slice(0, end));
     i = end;
-    while (i < s.length && WS.test(s[i])) i++;
+    while (i < s.length && isWs(s[i])) i++;
     if (s[i] !== '<') return err('display name not followed by <uri>');
   } else {
     const lt = s.indexOf('<');
@@ -231,7 +233,7 @@ export function parseNameAddr(value: string): Result<NameAddr> {
   }
   // addr-spec: the URI runs to the first `;` or whitespace.
   let j = 0;
-  while (j < s.length && s[j] !== ';' && !WS.test(s[j])) j++;
+  while (j < s.length && s[j] !== ';' && !isWs(s[j])) j++;
   const uri = s.slice(0, j);
   if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(uri)) return err('address is neither <uri> nor scheme:...');
   const { params, end } = parseParamsAt(s, j, ',');
@@ -352,7 +354,7 @@ export function parseVia(value: string): Result<Via> {
   let i = m[0].length;
   const hpStart = i;
   if (s[i] === '[') i = Math.max(s.indexOf(']', i), i);
-  while (i < s.length && s[i] !== ';' && !WS.test(s[i]) && s[i] !== '(') i++;
+  while (i < s.length && s[i] !== ';' && !isWs(s[i]) && s[i] !== '(') i++;
   const hp = parseHostPort(s.slice(hpStart, i));
   if (!hp.ok) return err(`Via sent-by: ${hp.error}`);
   const { params, end } = parseParamsAt(s, i, ',(');

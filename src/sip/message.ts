@@ -24,6 +24,11 @@ interface MessageCommon {
   version: string;
   headers: SipHeader[];
   body: Buffer;
+  /**
+   * The bytes the message was decoded from, exactly as they arrived. Changed copies of the
+   * message keep it, so it always means the original (what a phone sent, to replay later).
+   */
+  received?: Buffer;
 }
 
 export interface SipRequest extends MessageCommon {
@@ -218,7 +223,7 @@ export function decodeSip(buf: Buffer): Result<SipMessage> {
   const available = buf.length - headerEnd;
   const length = declared.value ?? available;
   if (length > available) return err(`body shorter than Content-Length (${available} < ${length})`);
-  return ok({ ...head.value, body: Buffer.from(buf.subarray(headerEnd, headerEnd + length)) });
+  return ok({ ...head.value, body: Buffer.from(buf.subarray(headerEnd, headerEnd + length)), received: buf.subarray(start, headerEnd + length) });
 }
 
 function headerLine(h: SipHeader): string {

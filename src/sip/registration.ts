@@ -67,7 +67,7 @@ export class Registrations {
     const req = tx.request;
     const outcome = registerLocally(req, {
       maxExpires: this.o.localExpiresSeconds, source: `${phone.address}:${phone.port}`, deviceName: info?.deviceName,
-      keepAlive: info?.keepAlive ?? false, transport: phone.transport, flow: flowToken(phone), register: ownCopy(encodeSip(req)),
+      keepAlive: info?.keepAlive ?? false, transport: phone.transport, flow: flowToken(phone), register: ownCopy(req.received ?? encodeSip(req)),
       contacts: info,
     });
     for (const b of outcome.save) this.o.bindings.save(b);

@@ -16,7 +16,7 @@ describe('phone inventory', () => {
     expect(normalizeMac('SEP001122AABBCC')).toBeUndefined();
   });
 
-  it('joins MAC, device name and IP, and keeps the journey across a restart', () => {
+  it('joins MAC, device name and IP, and keeps the journey across a restart', async () => {
     const dir = tmp();
     let db = openDatabase(dir, INVENTORY_MIGRATIONS);
     let inv = new Inventory(db);
@@ -24,7 +24,7 @@ describe('phone inventory', () => {
     inv.record({ ip: '10.20.0.100' }, 'tftp', 'ok', 'SEP001122334401.cnf.xml from upstream');
     inv.record({ deviceName: 'SEP001122334401' }, 'register', 'ok', 'SIP 200 from CUCM', { dn: '2001' });
     expect(inv.record({ ip: '10.9.9.9' }, 'tftp', 'ok', 'unknown')).toBeUndefined();
-    inv.close();
+    await inv.close();
     db.close();
 
     db = openDatabase(dir, INVENTORY_MIGRATIONS);
@@ -32,26 +32,25 @@ describe('phone inventory', () => {
     const phone = inv.find({ ip: '10.20.0.100' });
     expect(phone?.deviceName).toBe('SEP001122334401');
     expect(phone?.dn).toBe('2001');
-    expect(inv.journey('SEP001122334401').map((e) => e.step)).toEqual(['dhcp', 'tftp', 'register']);
+    expect((await inv.journey('SEP001122334401')).map((e) => e.step)).toEqual(['dhcp', 'tftp', 'register']);
     db.close();
   });
 
-  it('keeps the newest 500 journey events per phone on disk, across restarts', () => {
+  it('keeps the newest 500 journey events per phone on disk, across restarts', async () => {
     const dir = tmp();
     let db = openDatabase(dir, INVENTORY_MIGRATIONS);
     let inv = new Inventory(db);
     const phone = { deviceName: 'SEP001122334402' };
     for (let i = 0; i < 700; i++) inv.record(phone, 'register', 'ok', `refresh ${i}`);
-    inv.close();
+    await inv.close();
     db.close();
 
     db = openDatabase(dir, INVENTORY_MIGRATIONS);
     inv = new Inventory(db);
     for (let i = 700; i < 1300; i++) inv.record(phone, 'register', 'ok', `refresh ${i}`);
     const rows = () => (db.prepare('SELECT count(*) AS n FROM journey').get() as { n: number }).n;
-    inv.flush();
+    const journey = await inv.journey(phone.deviceName);
     expect(rows()).toBeLessThanOrEqual(600);
-    const journey = inv.journey(phone.deviceName);
     expect(journey).toHaveLength(500);
     expect(journey.at(-1)?.detail).toBe('refresh 1299');
     expect(journey[0].detail).toBe('refresh 800');
