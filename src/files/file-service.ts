@@ -3,7 +3,7 @@
 // own configuration says about it (for the signalling planes), and its journey.
 import type { Logger } from 'pino';
 import type { Inventory, JourneyStep, PhoneKey } from '../core/inventory.js';
-import { configFacts } from './cnf/facts.js';
+import { configFacts, type ConfigFacts } from './cnf/facts.js';
 import { rewriteConfig, type RewriteMode } from './cnf/rewrite.js';
 import { DEFAULT_CONFIG, deviceOfConfig, deviceOfFile, isConfigFile, isCtlFile, normalizeName, unsignedName } from './cisco-names.js';
 import { bufferSource } from './growing-file.js';
@@ -75,7 +75,10 @@ export class FileService {
         return { ok: false, notFound: true, message: 'File not found' };
       }
       const text = original.toString('latin1'); // byte-preserving
-      this.learn(served, text);
+      const facts = this.learn(served, text);
+      // The phone asks for the files its configuration names next, one after the other, each
+      // a WAN round trip or more away: ask CUCM for all of them now, and its requests join.
+      if (via !== 'prefetch') for (const r of facts.references) this.o.readThrough.warm(normalizeName(r));
       const rewritten = Buffer.from(rewriteConfig(text, { mode: this.o.mode, address: this.o.address, sipPort: this.o.sipPort }), 'latin1');
       const what = served.toLowerCase() === DEFAULT_CONFIG.toLowerCase() ? ' (auto-registration)' : '';
       record('ok', `${name}${what} from ${found.from}${found.stale ? ' (CUCM unreachable, cached copy)' : ''}, ${this.o.mode} mode`);
@@ -86,16 +89,17 @@ export class FileService {
   }
 
   /** The phone's own configuration tells where it registers, its lines and what it fetches next. */
-  private learn(name: string, text: string): void {
+  private learn(name: string, text: string): ConfigFacts {
     const facts = configFacts(text);
     for (const r of facts.references) this.referenced.add(r.toLowerCase());
     const device = deviceOfConfig(name);
-    if (!device) return;
+    if (!device) return facts;
     this.o.inventory.update({ deviceName: device }, {
       callManagers: facts.callManagers.length > 0 ? facts.callManagers : undefined,
       lines: facts.lines.length > 0 ? facts.lines : undefined,
       dn: facts.lines[0],
       protocol: facts.protocol,
     });
+    return facts;
   }
 }

@@ -7,6 +7,7 @@ export function createFilesMetrics() {
     hits: new Counter({ name: 'outpost_files_cache_hits_total', help: 'Requests served from the cache', registers: [] }),
     misses: new Counter({ name: 'outpost_files_cache_misses_total', help: 'Requests served while fetching from CUCM', registers: [] }),
     upstreamFetches: new Counter({ name: 'outpost_files_upstream_fetches_total', help: 'Fetches and revalidations sent to CUCM', registers: [] }),
+    readAheads: new Counter({ name: 'outpost_files_read_aheads_total', help: 'Fetches started for files a phone\'s configuration names, before the phone asked', registers: [] }),
     upstreamBytes: new Counter({ name: 'outpost_files_upstream_bytes_total', help: 'Bytes received from CUCM', registers: [] }),
     servedBytes: new Counter({ name: 'outpost_files_served_bytes_total', help: 'Bytes sent to phones', labelNames: ['protocol'], registers: [] }),
     staleServes: new Counter({ name: 'outpost_files_stale_serves_total', help: 'Cached files served because CUCM could not be asked', registers: [] }),

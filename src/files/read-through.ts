@@ -82,6 +82,19 @@ export class ReadThrough {
     }
   }
 
+  /**
+   * Starts fetching a file a phone is about to ask for, unless it is fresh in the cache, known
+   * to be missing, already on its way, or the WAN is down. The phone's own request joins it.
+   */
+  warm(name: string): void {
+    const { cache, wan, negative } = this.o;
+    if (wan.isSurvival || negative.has(name) || this.flights.has(cacheKey(name))) return;
+    const entry = cache.entry(name);
+    if (entry && Date.now() - Date.parse(entry.validatedAt) < this.o.revalidateAfterMs) return;
+    this.o.metrics.readAheads.inc();
+    void this.flight(name, entry).done;
+  }
+
   private fromCache(name: string, stale: boolean, why: string): Lookup {
     const cached = this.o.cache.get(name);
     if (!cached) {

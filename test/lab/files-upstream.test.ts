@@ -17,6 +17,8 @@ import { ReadThrough, type Lookup } from '../../src/files/read-through.js';
 import { Upstream } from '../../src/files/upstream.js';
 import { WanState } from '../../src/core/wan-state.js';
 import { openDatabase, type Db } from '../../src/store/database.js';
+import { FileService } from '../../src/files/file-service.js';
+import { Inventory, INVENTORY_MIGRATIONS } from '../../src/core/inventory.js';
 
 const HOST = '127.0.0.1';
 const ATFTPD = '/opt/outpost-test/atftpd/usr/sbin/atftpd';
@@ -61,7 +63,7 @@ const dbs: Db[] = [];
 
 function readThrough(opts: { tftpPort: number; httpPort: number; revalidateAfterMs?: number }) {
   const dir = mkdtempSync(join(work, 'cache-'));
-  const db = openDatabase(dir, FILE_CACHE_MIGRATIONS);
+  const db = openDatabase(dir, [...FILE_CACHE_MIGRATIONS, ...INVENTORY_MIGRATIONS]);
   dbs.push(db);
   const metrics = createFilesMetrics();
   const wan = new WanState();
@@ -72,7 +74,7 @@ function readThrough(opts: { tftpPort: number; httpPort: number; revalidateAfter
     revalidateAfterMs: opts.revalidateAfterMs ?? 60_000,
   });
   const fetches = async () => (await metrics.upstreamFetches.get()).values[0]?.value ?? 0;
-  return { rt, fetches, wan };
+  return { rt, fetches, wan, db, metrics };
 }
 const bytes = async (l: Lookup) => (l.kind === 'file' ? l.whole() : undefined);
 const put = (name: string, data: Buffer | string) => writeFileSync(join(root, name), data, { mode: 0o666 });
@@ -135,6 +137,25 @@ describe('read-through from real upstreams', () => {
     put('small.xml', 'BBBB');
     expect(sha(await bytes(await rt.lookup('big.loads')))).toBe(sha(pattern(400_001, 3)));
     expect((await bytes(await rt.lookup('small.xml')))?.toString()).toBe('BBBB');
+  });
+
+  it('reads ahead: a phone\'s cnf.xml starts one fetch for each file it names, and the phone\'s own requests join them', async () => {
+    put('SEP001122334455.cnf.xml', '<device><loadInformation>load-2mb</loadInformation><dialTemplate>dialplan.xml</dialTemplate></device>\n');
+    const { rt, fetches, db, metrics } = readThrough({ tftpPort: atftpdPort, httpPort: 0 });
+    const service = new FileService({
+      readThrough: rt, inventory: new Inventory(db), metrics, log: pino({ level: 'silent' }), mode: 'passthrough', address: '10.20.0.1', sipPort: 5060, secureCluster: false,
+    });
+    const cnf = await service.open('SEP001122334455.cnf.xml', { address: '10.20.0.50' }, 'tftp');
+    expect(cnf.ok).toBe(true);
+    // The load, the dial plan and the ring list (which this CUCM does not have) are on their way.
+    expect((await metrics.readAheads.get()).values[0]?.value).toBe(3);
+    const load = await rt.lookup('load-2mb.loads');
+    expect(sha(await bytes(load))).toBe(sha(pattern(2 * 1024 * 1024 + 5, 1)));
+    expect((await bytes(await rt.lookup('dialplan.xml')))?.toString()).toContain('DIALTEMPLATE');
+    expect(await fetches()).toBe(4);
+    // The phone boots again: its files are fresh in the cache or known missing, so nothing is fetched.
+    await service.open('SEP001122334455.cnf.xml', { address: '10.20.0.50' }, 'tftp');
+    expect(await fetches()).toBe(4);
   });
 
   it('remembers a file CUCM does not have, without asking again', async () => {
