@@ -181,11 +181,11 @@ export class TftpServer extends EventEmitter<TftpServerEvents> {
     }
     const source = opened.source;
     const params = negotiate(options, source.size, mode, this.opts);
-    const socket = await this.bindTransferSocket();
+    const socket = await this.bindTransferSocket(client);
     const reader = mode === 'octet' ? octetBlocks(source, params.blksize) : netasciiBlocks(source, params.blksize);
     const id = this.nextId++;
     const started = Date.now();
-    const transfer = new ReadTransfer(socket, client, reader, params, this.opts, (result) => {
+    const transfer = new ReadTransfer(socket, reader, params, this.opts, (result) => {
       this.active.delete(key);
       this.emit('transfer-end', { id, filename, client, durationMs: Date.now() - started, ...result });
     });
@@ -195,16 +195,22 @@ export class TftpServer extends EventEmitter<TftpServerEvents> {
     transfer.start();
   }
 
-  /** Each transfer gets its own ephemeral port: its TID (RFC 1350 §4). */
-  private bindTransferSocket(): Promise<Socket> {
+  /**
+   * Each transfer gets its own ephemeral port, its TID (RFC 1350 §4), connected to the client:
+   * sends skip the per-packet address lookup, and the kernel itself turns away packets from
+   * any other host or port (with ICMP port unreachable, as tftpd-hpa's connected sockets do).
+   */
+  private bindTransferSocket(client: Peer): Promise<Socket> {
     const socket = createSocket(isIPv6(this.opts.address) ? 'udp6' : 'udp4');
     return new Promise((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(0, this.opts.address, () => {
-        socket.off('error', reject);
-        // Errors on a transfer socket only ever mean that transfer fails by timeout.
-        socket.on('error', () => undefined);
-        resolve(socket);
+        socket.connect(client.port, client.address, () => {
+          socket.off('error', reject);
+          // Errors on a transfer socket only ever mean that transfer fails by timeout.
+          socket.on('error', () => undefined);
+          resolve(socket);
+        });
       });
     });
   }

@@ -1,7 +1,7 @@
-// One read transfer on its own ephemeral socket: sends DATA in windows (RFC 7440; a
+// One read transfer on its own ephemeral socket, connected to the client: sends DATA in windows (RFC 7440; a
 // window of 1 is plain RFC 1350 lockstep), retransmits with exponential backoff, and
 // keeps block numbers absolute internally so loads past 65535 blocks roll over cleanly.
-import type { Socket, RemoteInfo } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { decodeTftp, encodeTftp, TftpErrorCode } from './codec.js';
 import type { BlockReader } from './block-reader.js';
 import type { TransferParams } from './negotiate.js';
@@ -55,8 +55,8 @@ export class ReadTransfer {
   private retransmissions = 0;
 
   constructor(
+    /** Connected to the client: it hears nothing from any other TID. */
     private readonly socket: Socket,
-    private readonly peer: Peer,
     private readonly reader: BlockReader,
     private readonly params: TransferParams,
     private readonly timing: TransferTiming,
@@ -68,7 +68,7 @@ export class ReadTransfer {
   }
 
   start(): void {
-    this.socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
+    this.socket.on('message', (msg) => this.onMessage(msg));
     if (this.params.oack.length > 0) {
       const oack = encodeTftp({ op: 'oack', options: this.params.oack });
       this.acked = -1;
@@ -86,14 +86,8 @@ export class ReadTransfer {
     this.finish('aborted', reason);
   }
 
-  private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
+  private onMessage(msg: Buffer): void {
     if (this.done) return;
-    if (rinfo.address !== this.peer.address || rinfo.port !== this.peer.port) {
-      // Someone else's packet: tell them, and leave this transfer untouched (RFC 1350 §4).
-      const pkt = encodeTftp({ op: 'error', code: TftpErrorCode.UNKNOWN_TID, message: 'unknown transfer ID' });
-      this.socket.send(pkt, rinfo.port, rinfo.address, () => undefined);
-      return;
-    }
     // An ACK is all a transfer mostly hears: read its block number without a full decode.
     if (msg.length === 4 && msg[0] === 0 && msg[1] === 4) return this.onAck(msg.readUInt16BE(2));
     const decoded = decodeTftp(msg);
@@ -256,7 +250,7 @@ export class ReadTransfer {
   private send(pkt: Buffer): void {
     // UDP send errors (a vanished client) surface as timeouts: the transfer socket's error
     // listener swallows them, so no per-packet callback is needed.
-    this.socket.send(pkt, this.peer.port, this.peer.address);
+    this.socket.send(pkt);
   }
 
   private sendError(code: number, message: string): void {
