@@ -8,6 +8,8 @@ export interface KamailioLocation {
   expires: number; // seconds left, as Kamailio reports it; 0 for "permanent"/"deleted"
   instance?: string;   // <urn:uuid:00000000-0000-0000-0000-001122334401>
   userAgent?: string;
+  callId?: string;     // of the REGISTER that made or last refreshed the binding
+  cseq?: number;       // and its CSeq
 }
 
 /**
@@ -32,6 +34,8 @@ export function parseUlDump(text: string): KamailioLocation[] {
       if (key === 'Expires') current.expires = /^\d+$/.test(value) ? Number(value) : 0;
       else if (key === 'Instance' && value !== '[not set]') current.instance = value;
       else if (key === 'User-Agent' && value !== '[not set]') current.userAgent = value;
+      else if (key === 'Call-ID') current.callId = value;
+      else if (key === 'CSeq' && /^\d+$/.test(value)) current.cseq = Number(value);
     }
   }
   return out;

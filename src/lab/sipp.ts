@@ -11,6 +11,12 @@ export interface SippRegisterOptions {
   expires?: number;   // default 3600, as Cisco phones ask
   timeoutS?: number;  // give up (exit non-zero) after this many seconds; default 10
   transport?: 'udp' | 'tcp';
+  /** Send from this port (the phone's SIP port, so its Contact names where it listens for calls). */
+  localPort?: number;
+  /** sipp's Call-ID pattern (-cid_str, e.g. "final-%u@%s"), so a test can find this REGISTER at the registrar. */
+  callId?: string;
+  /** First CSeq (-base_cseq), so successive runs continue one phone's registration sequence. */
+  cseq?: number;
 }
 
 /** Arguments for `sipp` that send one REGISTER for `phone` and exit 0 once the 200 OK came. */
@@ -20,6 +26,9 @@ export function sippRegisterArgs(phone: Pick<PhoneIdentity, 'mac' | 'deviceName'
     '-key', 'dn', phone.dn, '-key', 'expires', String(opts.expires ?? 3600),
     '-timeout', String(opts.timeoutS ?? 10), '-timeout_error', '-t', opts.transport === 'tcp' ? 't1' : 'u1'];
   if (opts.localIp) args.push('-i', opts.localIp);
+  if (opts.localPort) args.push('-p', String(opts.localPort));
+  if (opts.callId) args.push('-cid_str', opts.callId);
+  if (opts.cseq) args.push('-base_cseq', String(opts.cseq));
   args.push(opts.target);
   return args;
 }

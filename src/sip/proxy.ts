@@ -143,9 +143,13 @@ export class SipProxy {
       case 'reject':
         if (isCall) o.onCall('rejected', req, source, `call to ${req.uri} refused with ${decision.status} (WAN down)`);
         return tx.respond(buildResponse(req, decision.status, decision.reason, decision.warning ? [{ name: 'Warning', value: decision.warning }] : []));
-      case 'gateway':
+      case 'gateway': {
         if (isCall) o.onCall('gateway', req, source, `call to ${req.uri} sent to the branch gateway (WAN down)`);
-        return this.forward(tx, req, source, decision.peer, { recordRoute: opensDialog(req) });
+        // Retargeted to the gateway (RFC 3261 §16.6): the dialled number at the gateway's address, not Outpost's.
+        const uri = parseSipUri(req.uri);
+        const out = uri.ok ? { ...req, uri: formatSipUri({ ...uri.value, host: decision.peer.address, port: decision.peer.port }) } : req;
+        return this.forward(tx, out, source, decision.peer, { recordRoute: opensDialog(req) });
+      }
       case 'phone': {
         if (isCall) o.onCall('local', req, source, `call to ${decision.binding.dn ?? req.uri} (${decision.binding.deviceName ?? decision.binding.contact}) connected by Outpost (WAN down)`);
         const out = { ...req, uri: decision.binding.contact };

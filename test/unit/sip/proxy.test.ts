@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { decodeSip, getHeader, type SipMessage, type SipRequest, type SipResponse } from '../../../src/sip/message.js';
-import { SipProxy } from '../../../src/sip/proxy.js';
+import { SipProxy, type ProxyOptions } from '../../../src/sip/proxy.js';
 import { TransactionLayer } from '../../../src/sip/transaction.js';
 import { BindingStore, SIP_MIGRATIONS } from '../../../src/sip/bindings.js';
 import { openDatabase } from '../../../src/store/database.js';
@@ -20,6 +20,7 @@ describe('SIP proxy core', () => {
   let sent: { msg: SipMessage; to: Peer }[];
   let survival: boolean;
   let proxy: SipProxy;
+  let options: ProxyOptions;
   let layer: TransactionLayer;
   let bindings: BindingStore;
   const registers: SipRequest[] = [];
@@ -32,12 +33,13 @@ describe('SIP proxy core', () => {
     const send = async (msg: SipMessage, to: Peer) => { sent.push({ msg, to }); return true; };
     layer = new TransactionLayer(send);
     const transport = { send, flowPeer: () => undefined } as unknown as SipTransport;
-    proxy = new SipProxy({
+    options = {
       own: () => ({ lan: '10.20.0.1', wan: '10.30.0.2', port: 5060 }), transport, layer, bindings, log: pino({ level: 'silent' }),
       isUpstream: (a) => a === '10.30.0.1', isLan: (a) => a.startsWith('10.20.0.'), upstream: () => cucm, survival: () => survival,
       maxTransactions: 1000, onRegister: (tx, req) => { registers.push(req); tx.terminate(); },
       onCall: () => undefined, count: { transaction: () => undefined, dropped: () => undefined },
-    });
+    };
+    proxy = new SipProxy(options);
   });
   afterEach(() => {
     layer.stop();
@@ -86,6 +88,20 @@ describe('SIP proxy core', () => {
     const final = sent.find((s) => s.msg.kind === 'response' && s.msg.status >= 200)!.msg;
     expect(final.kind === 'response' && final.status).toBe(503);
     expect(getHeader(final, 'warning')).toMatch(/^399 outpost "/);
+  });
+
+  it('survival: an INVITE to an outside number is retargeted to the branch gateway, Outpost staying in the route set', () => {
+    survival = true;
+    const gateway: Peer = { transport: 'udp', address: '10.20.0.233', port: 5070 };
+    proxy = new SipProxy({ ...options, gateway });
+    const m = decodeSip(Buffer.from(invite().headers.map((h) => `${h.name}: ${h.value}`).join('\r\n').replace(/^/, 'INVITE sip:5550100@10.20.0.1;user=phone SIP/2.0\r\n') + '\r\n\r\n'));
+    proxy.onMessage(m.ok ? m.value : (undefined as never), phone);
+    const forwarded = sent.find((s) => s.msg.kind === 'request');
+    expect(forwarded?.to).toEqual(gateway);
+    const req = forwarded!.msg as SipRequest;
+    expect(req.uri).toBe('sip:5550100@10.20.0.233:5070;user=phone');
+    expect(getHeader(req, 'to')).toBe('<sip:2002@10.20.0.1>');
+    expect(getHeader(req, 'record-route')).toMatch(/^<sip:opu__10\.20\.0\.233_5070@10\.20\.0\.1:5060;lr>/);
   });
 
   it('hands REGISTERs from phones to the registration module', () => {
