@@ -117,9 +117,11 @@ export class Registrations {
   }
 
   /**
-   * Hands one locally served binding back to CUCM: the phone's last REGISTER, with the next
-   * CSeq of its registration and Outpost's Path, sent as Outpost's own transaction.
-   * Resolves to CUCM's status, or undefined when CUCM did not answer.
+   * Hands one locally served binding back to CUCM: the phone's last REGISTER, which Outpost
+   * answered and CUCM never saw, replayed with its own Call-ID and CSeq (higher than anything
+   * CUCM stored, lower than the phone's next, so RFC 3261 §10.3 accepts both) and Outpost's
+   * Path, as Outpost's own transaction. Resolves to CUCM's status, or undefined when CUCM did
+   * not answer.
    */
   rehome(b: SipBinding): Promise<number | undefined> {
     const decoded = b.register ? decodeSip(b.register) : undefined;
@@ -132,7 +134,6 @@ export class Registrations {
     if (token) flowPeer.flow = token;
     const uri = parseSipUri(decoded.value.uri);
     let req: SipRequest = uri.ok ? { ...decoded.value, uri: formatSipUri({ ...uri.value, user: undefined, host: member.address, port: member.port, params: [] }) } : decoded.value;
-    req = setHeader(req, 'CSeq', `${b.cseq + 1} REGISTER`);
     req = setHeader(req, 'Max-Forwards', '70');
     req = addHeader(req, 'Path', ownRouteValue(own.wan, own.port, flowPeer), 'first');
     req = addHeader(req, 'Via', `SIP/2.0/${member.transport.toUpperCase()} ${own.wan}:${own.port};branch=${BRANCH_PREFIX}${randomBytes(8).toString('hex')};rport`, 'first');
@@ -142,17 +143,15 @@ export class Registrations {
         onResponse: (res) => {
           if (res.status < 200) return;
           this.o.count('upstream', String(res.status));
-          const stored = setHeader(decoded.value as SipRequest, 'CSeq', `${b.cseq + 1} REGISTER`);
           if (res.status < 300) {
-            const binding = this.bindingFromUpstream(stored, res, flowPeer, info.ok ? info.value : undefined);
+            const binding = this.bindingFromUpstream(decoded.value as SipRequest, res, flowPeer, info.ok ? info.value : undefined);
             if (binding && binding !== 'removed') {
               this.o.bindings.save(binding);
               this.record(info.ok ? info.value : undefined, flowPeer, 'ok', `handed back to CUCM ${member.address} (REGISTER 200)`,
                 { protocol: 'sip', servedBy: 'upstream', contact: binding.contact, expiresAt: binding.expiresAt });
             }
           } else {
-            // Keep the local binding; the phone's own next REGISTER goes to CUCM and answers any challenge.
-            this.o.bindings.save({ ...b, cseq: b.cseq + 1 });
+            // The local binding stays; the phone's own next REGISTER goes to CUCM and answers any challenge.
             this.record(info.ok ? info.value : undefined, flowPeer, 'info', `hand-back REGISTER got ${res.status} from CUCM ${member.address}; the phone's next REGISTER will go there`);
           }
           resolve(res.status);
