@@ -87,5 +87,6 @@ export function bufferSource(data: Buffer): FileSource {
     size: data.length,
     read: async (offset, length) => data.subarray(offset, offset + length),
     peek: (offset, length) => data.subarray(offset, offset + length),
+    bytes: data,
   };
 }

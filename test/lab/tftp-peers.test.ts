@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TftpServer, type FileSource, type TransferEndEvent } from '../../src/files/tftp/server.js';
 import { fetchTftp } from '../../src/files/tftp/client.js';
+import type { TransferPool } from '../../src/files/tftp/transfer-pool.js';
 
 const HOST = '127.0.0.1';
 
@@ -73,6 +74,11 @@ function freeUdpPort(): Promise<number> {
 
 let work: string;
 let server: TftpServer;
+/** The same server with transfer threads (the built pool: its worker script exists only in dist/). */
+let threaded: TftpServer;
+let threadedPort: number;
+let pool: TransferPool | undefined;
+const threadedEnds: TransferEndEvent[] = [];
 let port: number;
 const opened: string[] = [];
 const ended: TransferEndEvent[] = [];
@@ -99,6 +105,18 @@ beforeAll(async () => {
   server.on('transfer-end', (e) => ended.push(e));
   port = (await server.listen()).port;
 
+  const built = (await import(join(process.cwd(), 'dist', 'files', 'tftp', 'transfer-pool.js'))) as typeof import('../../src/files/tftp/transfer-pool.js');
+  pool = built.TransferPool.open(2);
+  if (!pool) throw new Error('no transfer threads: run `npm run build` first');
+  const shared = (data: Buffer) => { const b = Buffer.from(new SharedArrayBuffer(data.length)); data.copy(b); return b; };
+  const sharedFiles = Object.fromEntries(Object.entries(FILES).map(([name, data]) => [name, shared(data)]));
+  threaded = new TftpServer({
+    address: HOST, port: 0, pool,
+    open: async (filename) => (sharedFiles[filename] ? { ok: true, source: { ...memorySource(sharedFiles[filename]), bytes: sharedFiles[filename] } } : { ok: false, code: 1, message: 'File not found' }),
+  });
+  threaded.on('transfer-end', (e) => threadedEnds.push(e));
+  threadedPort = (await threaded.listen()).port;
+
   // tftpd-hpa as the upstream: it serves world-readable files only.
   tftpdDir = join(work, 'upstream');
   mkdirSync(tftpdDir, { mode: 0o755 });
@@ -115,19 +133,23 @@ beforeAll(async () => {
 afterAll(async () => {
   if (tftpd?.pid) process.kill(tftpd.pid, 'SIGTERM');
   await server?.close();
+  await threaded?.close();
+  await pool?.close();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
 const SIZED = ['SEP001122334455.cnf.xml', 'load-1mb.bin', 'load-3mb.bin'];
 
+/** The real clients, each as a command line fetching `file` from Outpost on `port` into `out`. */
+const clientsOn = (port: () => number): Record<string, (file: string, out: string) => [string, string[]]> => ({
+  'tftp-hpa (512)': (file, out) => ['tftp', ['-m', 'binary', HOST, String(port()), '-c', 'get', file, out]],
+  'atftp (blksize 1428, windowsize 16)': (file, out) => ['atftp', ['--option', 'blksize 1428', '--option', 'windowsize 16', '--get', '-r', file, '-l', out, HOST, String(port())]],
+  'curl (blksize 1428)': (file, out) => ['curl', ['-s', '--tftp-blksize', '1428', '-o', out, `tftp://${HOST}:${port()}/${file}`]],
+  'busybox tftp (blksize 1428)': (file, out) => ['busybox', ['tftp', '-b', '1428', '-g', '-r', file, '-l', out, HOST, String(port())]],
+});
+
 describe('Outpost TFTP server with real clients', () => {
-  const clients: Record<string, (file: string, out: string) => [string, string[]]> = {
-    'tftp-hpa (512)': (file, out) => ['tftp', ['-m', 'binary', HOST, String(port), '-c', 'get', file, out]],
-    'atftp (blksize 1428, windowsize 16)': (file, out) => ['atftp', ['--option', 'blksize 1428', '--option', 'windowsize 16', '--get', '-r', file, '-l', out, HOST, String(port)]],
-    'curl (blksize 1428)': (file, out) => ['curl', ['-s', '--tftp-blksize', '1428', '-o', out, `tftp://${HOST}:${port}/${file}`]],
-    'busybox tftp (blksize 1428)': (file, out) => ['busybox', ['tftp', '-b', '1428', '-g', '-r', file, '-l', out, HOST, String(port)]],
-  };
-  for (const [label, command] of Object.entries(clients)) {
+  for (const [label, command] of Object.entries(clientsOn(() => port))) {
     for (const file of [...SIZED, 'exact-512.bin']) {
       it(`${label} gets ${file} byte-identical`, async () => {
         const out = join(work, `${label.split(' ')[0]}-${file}`);
@@ -197,6 +219,32 @@ describe('Outpost TFTP server with real clients', () => {
       expect(e.outcome).toBe('complete');
       expect(e.bytes).toBe(FILES['load-3mb.bin'].length);
     }
+  });
+});
+
+describe('Outpost TFTP server on transfer threads with real clients', () => {
+  for (const [label, command] of Object.entries(clientsOn(() => threadedPort))) {
+    it(`${label} gets every file byte-identical from a transfer thread`, async () => {
+      for (const file of [...SIZED, 'exact-512.bin']) {
+        const out = join(work, `threaded-${label.split(' ')[0]}-${file}`);
+        const [cmd, args] = command(file, out);
+        const r = await run(cmd, args, work);
+        expect(r.code, r.out).toBe(0);
+        expect(readFileSync(out).equals(FILES[file])).toBe(true);
+      }
+    });
+  }
+
+  it('serves netascii from a thread (round trip to the same text)', async () => {
+    const out = join(work, 'threaded-dialplan.txt');
+    const r = await run('tftp', ['-m', 'ascii', HOST, String(threadedPort), '-c', 'get', 'dialplan.txt', out], work);
+    expect(r.code, r.out).toBe(0);
+    expect(readFileSync(out).equals(FILES['dialplan.txt'])).toBe(true);
+  });
+
+  it('reports every transfer as complete, on a thread', () => {
+    expect(threadedEnds.length).toBe(4 * (SIZED.length + 1) + 1);
+    for (const e of threadedEnds) expect(e).toMatchObject({ outcome: 'complete', onThread: true });
   });
 });
 

@@ -16,6 +16,8 @@ export interface FileSource {
    * that has arrived), else undefined. Lets a transfer send a block without a promise or timer.
    */
   peek?(offset: number, length: number): Buffer | undefined;
+  /** The whole file, when it is all in memory (a transfer thread can then serve it). */
+  bytes?: Buffer;
 }
 
 export interface BlockReader {

@@ -9,6 +9,7 @@ import { checkRequestedName } from './filename.js';
 import { negotiate } from './negotiate.js';
 import { netasciiBlocks, octetBlocks, type FileSource } from './block-reader.js';
 import { ReadTransfer, type Peer, type TransferResult } from './transfer.js';
+import type { TransferPool } from './transfer-pool.js';
 
 export type { FileSource } from './block-reader.js';
 export type { Peer, TransferOutcome } from './transfer.js';
@@ -32,6 +33,8 @@ export interface TftpServerOptions {
   retries?: number;
   /** How long a single read from the file source may wait (a slow upstream fetch). */
   sourceTimeoutMs?: number;
+  /** Threads that serve files already in (shared) memory; without it the main thread serves all. */
+  pool?: TransferPool;
 }
 
 export interface TransferStartEvent {
@@ -49,6 +52,8 @@ export interface TransferEndEvent extends TransferResult {
   filename: string;
   client: Peer;
   durationMs: number;
+  /** Served by a transfer thread (a file in shared memory) rather than the main thread. */
+  onThread: boolean;
 }
 
 export interface TransferRefusedEvent {
@@ -71,7 +76,7 @@ export interface TftpServerEvents {
   error: [Error];
 }
 
-const DEFAULTS = {
+const DEFAULTS: Omit<Required<TftpServerOptions>, 'address' | 'port' | 'open' | 'pool'> = {
   maxTransfers: 64,
   blksizeMax: 1468,
   windowsizeMax: 64,
@@ -82,17 +87,17 @@ const DEFAULTS = {
 };
 
 export class TftpServer extends EventEmitter<TftpServerEvents> {
-  private readonly opts: Required<TftpServerOptions>;
+  private readonly opts: Required<Omit<TftpServerOptions, 'pool'>> & { pool?: TransferPool };
   private socket: Socket | undefined;
   /** Client TID ("addr:port") -> its transfer, or null while `open` is still looking. */
-  private readonly active = new Map<string, ReadTransfer | null>();
+  private readonly active = new Map<string, { abort(reason: string): void } | null>();
   private nextId = 1;
   private closing = false;
 
   constructor(options: TftpServerOptions) {
     super();
     const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-    this.opts = { ...DEFAULTS, ...given } as Required<TftpServerOptions>;
+    this.opts = { ...DEFAULTS, ...given } as TftpServer['opts'];
     // A window must stay well inside the 16-bit block space to tell new ACKs from old ones.
     this.opts.windowsizeMax = Math.max(1, Math.min(this.opts.windowsizeMax, 32768));
     this.opts.blksizeMax = Math.max(8, this.opts.blksizeMax);
@@ -181,18 +186,27 @@ export class TftpServer extends EventEmitter<TftpServerEvents> {
     }
     const source = opened.source;
     const params = negotiate(options, source.size, mode, this.opts);
-    const socket = await this.bindTransferSocket(client);
-    const reader = mode === 'octet' ? octetBlocks(source, params.blksize) : netasciiBlocks(source, params.blksize);
     const id = this.nextId++;
     const started = Date.now();
-    const transfer = new ReadTransfer(socket, reader, params, this.opts, (result) => {
+    const pool = this.opts.pool;
+    const onThread = pool?.accepts(source.bytes) ?? false;
+    const end = (result: TransferResult) => {
       this.active.delete(key);
-      this.emit('transfer-end', { id, filename, client, durationMs: Date.now() - started, ...result });
-    });
-    this.active.set(key, transfer);
+      this.emit('transfer-end', { id, filename, client, durationMs: Date.now() - started, onThread, ...result });
+    };
     const tsize = params.oack.some((o) => o.name.toLowerCase() === 'tsize') ? source.size : undefined;
+    if (pool && onThread && source.bytes) {
+      const { timeoutMs, maxTimeoutMs, retries, sourceTimeoutMs } = this.opts;
+      const timing = { timeoutMs, maxTimeoutMs, retries, sourceTimeoutMs };
+      this.active.set(key, pool.run({ address: this.opts.address, client, mode, params, timing, bytes: source.bytes }, end));
+    } else {
+      const socket = await this.bindTransferSocket(client);
+      const reader = mode === 'octet' ? octetBlocks(source, params.blksize) : netasciiBlocks(source, params.blksize);
+      const transfer = new ReadTransfer(socket, reader, params, this.opts, end);
+      this.active.set(key, transfer);
+      transfer.start();
+    }
     this.emit('transfer-start', { id, filename, client, mode, blksize: params.blksize, windowsize: params.windowsize, tsize });
-    transfer.start();
   }
 
   /**
