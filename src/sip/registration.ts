@@ -112,7 +112,7 @@ export class Registrations {
       protocol: 'sip', aor, contact: info.contactUri, deviceName: info.deviceName, dn: info.dn, callId: getHeader(req, 'call-id') ?? '',
       cseq: Number((getHeader(req, 'cseq') ?? '0').split(/\s/)[0]) || 0, expiresAt: new Date(Date.now() + expires * 1000).toISOString(),
       servedBy: 'upstream', source: `${phone.address}:${phone.port}`, transport: phone.transport, flow: flowToken(phone),
-      register: ownCopy(encodeSip(req)),
+      register: ownCopy(req.received ?? encodeSip(req)),
     };
   }
 
