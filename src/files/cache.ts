@@ -54,7 +54,7 @@ export class FileCache {
   private served = new Map<string, string>();
   private servedTimer: NodeJS.Timeout | undefined;
   /** Index rows whose objects are durable, committed together in one transaction. */
-  private pendingRows: { row: CachedFile; done: () => void }[] = [];
+  private pendingRows: { row: CachedFile; done: (error?: Error) => void }[] = [];
 
   constructor(private readonly db: Db, dataDir: string, private readonly opts: { diskBudgetBytes: number; memoryBudgetBytes?: number }) {
     this.objects = join(dataDir, 'files', 'objects');
@@ -85,8 +85,8 @@ export class FileCache {
     try { await dir.sync(); } finally { await dir.close(); }
     const now = new Date().toISOString();
     const row: CachedFile = { name, sha256, size: data.length, fetchedAt: now, validatedAt: now, ...validators };
-    await new Promise<void>((done) => {
-      this.pendingRows.push({ row, done });
+    await new Promise<void>((resolve, reject) => {
+      this.pendingRows.push({ row, done: (error) => (error ? reject(error) : resolve()) });
       if (this.pendingRows.length === 1) setImmediate(() => this.commitRows());
     });
     this.remember(sha256, data);
@@ -100,13 +100,20 @@ export class FileCache {
       ON CONFLICT(key) DO UPDATE SET name = excluded.name, sha256 = excluded.sha256, size = excluded.size, fetched_at = excluded.fetched_at,
         validated_at = excluded.validated_at, etag = excluded.etag, last_modified = excluded.last_modified`);
     const replaced: string[] = [];
-    this.db.transaction(() => {
-      for (const { row } of batch) {
-        const previous = this.entry(row.name);
-        if (previous && previous.sha256 !== row.sha256) replaced.push(previous.sha256);
-        upsert.run(cacheKey(row.name), row.name, row.sha256, row.size, row.fetchedAt, row.validatedAt, row.etag ?? null, row.lastModified ?? null);
-      }
-    })();
+    try {
+      // IMMEDIATE: this transaction reads before it writes, and the database's writer thread
+      // commits meanwhile; a deferred one would fail at once instead of waiting its turn.
+      this.db.transaction(() => {
+        for (const { row } of batch) {
+          const previous = this.entry(row.name);
+          if (previous && previous.sha256 !== row.sha256) replaced.push(previous.sha256);
+          upsert.run(cacheKey(row.name), row.name, row.sha256, row.size, row.fetchedAt, row.validatedAt, row.etag ?? null, row.lastModified ?? null);
+        }
+      }).immediate();
+    } catch (e) {
+      for (const { done } of batch) done(e as Error);
+      return;
+    }
     for (const sha of replaced) this.dropObjectIfUnused(sha);
     for (const { done } of batch) done();
   }
@@ -233,7 +240,11 @@ export class FileCache {
     const served = this.served;
     this.served = new Map();
     const update = this.db.prepare('UPDATE file_cache SET last_served_at = ? WHERE key = ?');
-    this.db.transaction(() => { for (const [key, at] of served) update.run(at, key); })();
+    try {
+      this.db.transaction(() => { for (const [key, at] of served) update.run(at, key); })();
+    } catch {
+      // The database stayed busy past its timeout: these serve times only order evictions.
+    }
   }
 }
 

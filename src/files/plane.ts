@@ -98,6 +98,7 @@ export function createFilesPlane(ctx: PlaneContext): Plane {
       prefetch.stop();
       await Promise.all([tftp?.close(), http?.close()]);
       await pool?.close();
+      upstream.close();
       cache.close();
       unregisterFilesMetrics(metrics, registry);
     },

@@ -127,7 +127,11 @@ export class ReadThrough {
       },
     }, entry ? { size: entry.size, etag: entry.etag, lastModified: entry.lastModified } : undefined).then(async (result) => {
       // The flight stays joinable (from memory) until the copy is on disk and indexed.
-      await this.settle(name, entry, file, validators, result);
+      try {
+        await this.settle(name, entry, file, validators, result);
+      } catch (e) {
+        this.o.log.error({ err: e, file: name }, 'could not record the outcome of a fetch in the cache index');
+      }
       return result;
     }, (e: unknown) => {
       const result: FetchResult = { kind: 'failed', error: e instanceof Error ? e.message : String(e) };

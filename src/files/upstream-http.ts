@@ -1,6 +1,6 @@
 // Fetches a file from CUCM's HTTP file service on port 6970 (what modern phones use first),
 // streaming it as it arrives, with conditional GETs to revalidate a cached copy.
-import { request } from 'node:http';
+import { request, type Agent } from 'node:http';
 import type { Validators } from './cache.js';
 
 export interface UpstreamSink {
@@ -21,6 +21,8 @@ export type HttpFetchResult =
 export function fetchHttp(opts: {
   host: string; port: number; name: string; timeoutMs: number; sink: UpstreamSink;
   conditional?: Validators; signal?: AbortSignal;
+  /** Keeps connections open for the next file (default: one connection per fetch). */
+  agent?: Agent;
 }): Promise<HttpFetchResult> {
   return new Promise((resolve) => {
     const headers: Record<string, string> = {};
@@ -31,7 +33,7 @@ export function fetchHttp(opts: {
     const done = (r: HttpFetchResult) => { resolve(r); };
     const req = request({
       host: opts.host, port: opts.port, method: 'GET', path: `/${encodeURIComponent(opts.name)}`, headers,
-      timeout: opts.timeoutMs, signal: opts.signal, agent: false,
+      timeout: opts.timeoutMs, signal: opts.signal, agent: opts.agent ?? false,
     }, (res) => {
       const status = res.statusCode ?? 0;
       if (status === 304) { res.resume(); return done({ kind: 'not-modified' }); }

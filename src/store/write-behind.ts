@@ -45,11 +45,39 @@ export function groupApplier(db: Db): (writes: Write[]) => void {
 
 const WORKER_SCRIPT = new URL('./write-behind-worker.js', import.meta.url);
 
-/** `onLost` hears once that the thread died; later groups then run on the caller's connection. */
+/** One writer per database, shared by everything that writes behind: one thread, one queue, no lock contention between writers. */
+const shared = new WeakMap<Db, { behind: WriteBehind; lost: Set<(error: Error) => void>; users: number }>();
+
+/**
+ * A handle on the database's write-behind queue. `onLost` hears once that the thread died;
+ * later groups then run on the caller's connection.
+ */
 export function openWriteBehind(db: Db, onLost: (error: Error) => void): WriteBehind {
-  const inline = new InlineWriteBehind(db);
-  if (db.memory || !existsSync(fileURLToPath(WORKER_SCRIPT))) return inline;
-  return new ThreadWriteBehind(db.name, inline, onLost);
+  let queue = shared.get(db);
+  if (!queue) {
+    const lost = new Set<(error: Error) => void>();
+    const inline = new InlineWriteBehind(db);
+    const behind = db.memory || !existsSync(fileURLToPath(WORKER_SCRIPT)) ? inline : new ThreadWriteBehind(db.name, inline, (e) => { for (const l of lost) l(e); });
+    queue = { behind, lost, users: 0 };
+    shared.set(db, queue);
+  }
+  const q = queue;
+  q.users++;
+  q.lost.add(onLost);
+  let closed = false;
+  return {
+    write: (writes) => q.behind.write(writes),
+    drain: () => q.behind.drain(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      q.lost.delete(onLost);
+      await q.behind.drain();
+      if (--q.users > 0) return;
+      shared.delete(db);
+      await q.behind.close();
+    },
+  };
 }
 
 class InlineWriteBehind implements WriteBehind {
