@@ -1,6 +1,7 @@
 // Where a cache miss comes from: each CUCM member in order, HTTP :6970 first and TFTP as the
-// fallback (with blksize, tsize and a 16-block window where the server has RFC 7440: across a
-// WAN every lockstep block costs a round trip). HTTP connections are kept open and reused, so
+// fallback (with blksize, tsize and a 32-block window where the server has RFC 7440: across a
+// WAN every lockstep block costs a round trip, and a window of 32 moves 46 KB per round trip —
+// 2.3 Mbit/s at 160 ms — while a lost block still costs no more than one window). HTTP connections are kept open and reused, so
 // a file costs no TCP handshake (one more WAN round trip) and inherits a warmed-up window. A
 // member whose HTTP service refused, or failed three times in a row, is asked over TFTP only for
 // a while, so a WAN round trip is not spent on a dead HTTP service per file.
@@ -31,6 +32,7 @@ export interface Conditional extends Validators {
   size: number;
 }
 
+const UPSTREAM_WINDOW = 32;
 const HTTP_RETRY_MS = 60_000;
 const HTTP_FAILURES_BEFORE_RETRY = 3;
 /** Larger cached files are revalidated over TFTP by size alone instead of a full download. */
@@ -84,7 +86,7 @@ export class Upstream {
     }
     let started = false;
     const r = await fetchTftp({
-      host, port: this.opts.tftpPort, filename: name, blksize: 1428, windowsize: 16, tsize: true, timeoutMs, retries: 2,
+      host, port: this.opts.tftpPort, filename: name, blksize: 1428, windowsize: UPSTREAM_WINDOW, tsize: true, timeoutMs, retries: 2,
       onStart: (size) => { started = true; sink.start(size, {}); },
       onData: (chunk) => sink.data(chunk),
     });
