@@ -76,6 +76,11 @@ export interface TftpServerEvents {
   error: [Error];
 }
 
+interface ActiveRequest {
+  filename: string;
+  transfer?: { abort(reason: string, quietly?: boolean): void };
+}
+
 const DEFAULTS: Omit<Required<TftpServerOptions>, 'address' | 'port' | 'open' | 'pool'> = {
   maxTransfers: 64,
   blksizeMax: 1468,
@@ -89,8 +94,8 @@ const DEFAULTS: Omit<Required<TftpServerOptions>, 'address' | 'port' | 'open' | 
 export class TftpServer extends EventEmitter<TftpServerEvents> {
   private readonly opts: Required<Omit<TftpServerOptions, 'pool'>> & { pool?: TransferPool };
   private socket: Socket | undefined;
-  /** Client TID ("addr:port") -> its transfer, or null while `open` is still looking. */
-  private readonly active = new Map<string, { abort(reason: string): void } | null>();
+  /** Client TID ("addr:port") -> the file it asked for, and its transfer once `open` found it. */
+  private readonly active = new Map<string, ActiveRequest>();
   private nextId = 1;
   private closing = false;
 
@@ -132,7 +137,7 @@ export class TftpServer extends EventEmitter<TftpServerEvents> {
   /** Stops listening and aborts every transfer in flight. */
   async close(): Promise<void> {
     this.closing = true;
-    for (const t of this.active.values()) t?.abort('server shutting down');
+    for (const r of this.active.values()) r.transfer?.abort('server shutting down');
     const socket = this.socket;
     this.socket = undefined;
     if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
@@ -151,9 +156,16 @@ export class TftpServer extends EventEmitter<TftpServerEvents> {
     const pkt = decoded.value;
     if (pkt.op !== 'rrq' && pkt.op !== 'wrq') return; // stray transfer packets on the well-known port
     const key = `${client.address}:${client.port}`;
-    // A client retransmitting its RRQ while the first one is being served is the same transfer.
-    if (this.active.has(key)) return;
     const filename = pkt.filename;
+    const current = this.active.get(key);
+    if (current) {
+      // The same request again while it is being served is a retransmitted RRQ: one transfer.
+      if (current.filename === filename) return;
+      // Another file from the same address and port: the client has moved on and its port was
+      // reused. The old transfer ends without a word, since that TID is now the new request's.
+      current.transfer?.abort('the client asked for another file', true);
+      this.active.delete(key);
+    }
     if (pkt.op === 'wrq') return this.refuse(filename, client, TftpErrorCode.ACCESS_VIOLATION, 'read-only server');
     const mode = pkt.mode.toLowerCase();
     if (mode !== 'octet' && mode !== 'netascii') {
@@ -164,24 +176,24 @@ export class TftpServer extends EventEmitter<TftpServerEvents> {
     if (this.active.size >= this.opts.maxTransfers) {
       return this.refuse(filename, client, TftpErrorCode.NOT_DEFINED, 'server busy, try again later');
     }
-    this.active.set(key, null);
+    const request: ActiveRequest = { filename };
+    this.active.set(key, request);
     try {
-      await this.serve(key, filename, mode, pkt.options, client);
+      await this.serve(key, request, mode, pkt.options, client);
     } catch (e) {
-      this.active.delete(key);
+      this.forget(key, request);
       this.refuse(filename, client, TftpErrorCode.NOT_DEFINED, 'internal error');
       this.reportError(e instanceof Error ? e : new Error(String(e)));
     }
   }
 
-  private async serve(key: string, filename: string, mode: 'octet' | 'netascii', options: TftpOption[], client: Peer): Promise<void> {
+  private async serve(key: string, request: ActiveRequest, mode: 'octet' | 'netascii', options: TftpOption[], client: Peer): Promise<void> {
+    const filename = request.filename;
     const opened = await this.opts.open(filename, client);
-    if (this.closing) {
-      this.active.delete(key);
-      return;
-    }
+    // Shutting down, or the client moved on to another file meanwhile.
+    if (this.closing || this.active.get(key) !== request) return;
     if (!opened.ok) {
-      this.active.delete(key);
+      this.forget(key, request);
       return this.refuse(filename, client, opened.code, opened.message);
     }
     const source = opened.source;
@@ -191,19 +203,19 @@ export class TftpServer extends EventEmitter<TftpServerEvents> {
     const pool = this.opts.pool;
     const onThread = pool?.accepts(source.bytes) ?? false;
     const end = (result: TransferResult) => {
-      this.active.delete(key);
+      this.forget(key, request);
       this.emit('transfer-end', { id, filename, client, durationMs: Date.now() - started, onThread, ...result });
     };
     const tsize = params.oack.some((o) => o.name.toLowerCase() === 'tsize') ? source.size : undefined;
     if (pool && onThread && source.bytes) {
       const { timeoutMs, maxTimeoutMs, retries, sourceTimeoutMs } = this.opts;
       const timing = { timeoutMs, maxTimeoutMs, retries, sourceTimeoutMs };
-      this.active.set(key, pool.run({ address: this.opts.address, client, mode, params, timing, bytes: source.bytes }, end));
+      request.transfer = pool.run({ address: this.opts.address, client, mode, params, timing, bytes: source.bytes }, end);
     } else {
       const socket = await this.bindTransferSocket(client);
       const reader = mode === 'octet' ? octetBlocks(source, params.blksize) : netasciiBlocks(source, params.blksize);
       const transfer = new ReadTransfer(socket, reader, params, this.opts, end);
-      this.active.set(key, transfer);
+      request.transfer = transfer;
       transfer.start();
     }
     this.emit('transfer-start', { id, filename, client, mode, blksize: params.blksize, windowsize: params.windowsize, tsize });
@@ -227,6 +239,10 @@ export class TftpServer extends EventEmitter<TftpServerEvents> {
         });
       });
     });
+  }
+
+  private forget(key: string, request: ActiveRequest): void {
+    if (this.active.get(key) === request) this.active.delete(key);
   }
 
   /** An unheard 'error' event would throw; a server on a hostile LAN must not. */

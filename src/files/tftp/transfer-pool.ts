@@ -21,7 +21,7 @@ export interface PooledTransfer {
 }
 
 /** What a worker is asked to do. */
-export type WorkerRequest = { kind: 'start'; id: number; job: PooledTransfer } | { kind: 'abort'; id: number; reason: string };
+export type WorkerRequest = { kind: 'start'; id: number; job: PooledTransfer } | { kind: 'abort'; id: number; reason: string; quietly: boolean };
 /** What a worker answers: a transfer ended. */
 export interface WorkerReply { id: number; result: TransferResult }
 
@@ -58,13 +58,13 @@ export class TransferPool {
   }
 
   /** Runs one transfer on the least busy thread; `abort` ends it early. */
-  run(job: PooledTransfer, end: (result: TransferResult) => void): { abort(reason: string): void } {
+  run(job: PooledTransfer, end: (result: TransferResult) => void): { abort(reason: string, quietly?: boolean): void } {
     const slot = this.slots.filter((s) => !s.lost).reduce((a, b) => (b.running < a.running ? b : a));
     const id = this.nextId++;
     slot.running++;
     this.ends.set(id, { slot, end });
     slot.worker.postMessage({ kind: 'start', id, job } satisfies WorkerRequest);
-    return { abort: (reason) => slot.worker.postMessage({ kind: 'abort', id, reason } satisfies WorkerRequest) };
+    return { abort: (reason, quietly = false) => slot.worker.postMessage({ kind: 'abort', id, reason, quietly } satisfies WorkerRequest) };
   }
 
   async close(): Promise<void> {

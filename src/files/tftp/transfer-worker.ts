@@ -9,6 +9,8 @@ import { ReadTransfer } from './transfer.js';
 import type { PooledTransfer, WorkerReply, WorkerRequest } from './transfer-pool.js';
 
 const running = new Map<number, ReadTransfer>();
+/** Aborted before their socket was ready. */
+const cancelled = new Set<number>();
 
 function connectedSocket(address: string, client: { address: string; port: number }): Promise<Socket> {
   const socket = createSocket(isIPv6(address) ? 'udp6' : 'udp4');
@@ -33,6 +35,11 @@ async function start(id: number, job: PooledTransfer): Promise<void> {
     reply({ id, result: { outcome: 'aborted', bytes: 0, blocks: 0, retransmissions: 0, error: (e as Error).message } });
     return;
   }
+  if (cancelled.delete(id)) {
+    socket.close();
+    reply({ id, result: { outcome: 'aborted', bytes: 0, blocks: 0, retransmissions: 0, error: 'aborted before it started' } });
+    return;
+  }
   const bytes = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength);
   const source = bufferSource(bytes);
   const reader = job.mode === 'octet' ? octetBlocks(source, job.params.blksize) : netasciiBlocks(source, job.params.blksize);
@@ -46,5 +53,6 @@ async function start(id: number, job: PooledTransfer): Promise<void> {
 
 parentPort?.on('message', (m: WorkerRequest) => {
   if (m.kind === 'start') void start(m.id, m.job);
-  else running.get(m.id)?.abort(m.reason);
+  else if (running.has(m.id)) running.get(m.id)?.abort(m.reason, m.quietly);
+  else cancelled.add(m.id);
 });

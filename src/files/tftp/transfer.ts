@@ -80,9 +80,9 @@ export class ReadTransfer {
     }
   }
 
-  /** Ends the transfer from outside (server shutdown), telling the client why. */
-  abort(reason: string): void {
-    this.sendError(TftpErrorCode.NOT_DEFINED, reason);
+  /** Ends the transfer from outside, telling the client why unless `quietly` (its TID serves another request now). */
+  abort(reason: string, quietly = false): void {
+    if (!quietly) this.sendError(TftpErrorCode.NOT_DEFINED, reason);
     this.finish('aborted', reason);
   }
 

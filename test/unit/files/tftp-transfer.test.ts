@@ -147,6 +147,30 @@ describe('TFTP server transfers', () => {
     expect((await b.next())?.pkt).toMatchObject({ op: 'error', code: 0 });
   });
 
+  it('a request for another file from the same address and port replaces the unfinished transfer, without a word to that port', async () => {
+    const files: Record<string, Buffer> = { f: data(5000), g: data(700) };
+    const { port, ends } = await startServer(Buffer.alloc(0), {
+      timeoutMs: 5000,
+      open: async (name) => (files[name] ? { ok: true, source: { size: files[name].length, read: async (o, l) => files[name].subarray(o, o + l) } } : { ok: false, code: 1, message: 'File not found' }),
+    });
+    const c = await peer();
+    c.send({ op: 'rrq', filename: 'f', mode: 'octet', options: [] }, port);
+    const f1 = await c.next();
+    expect(f1?.pkt).toMatchObject({ op: 'data', block: 1 });
+    // The client has moved on (its last ACK for f was lost) and its port now asks for g.
+    c.send({ op: 'rrq', filename: 'g', mode: 'octet', options: [] }, port);
+    const g1 = await c.next();
+    expect(g1?.pkt).toMatchObject({ op: 'data', block: 1 });
+    expect(g1!.from.port).not.toBe(f1!.from.port);
+    c.send({ op: 'ack', block: 1 }, g1!.from.port);
+    const g2 = await c.next();
+    expect(g2?.pkt).toMatchObject({ op: 'data', block: 2 });
+    c.send({ op: 'ack', block: 2 }, g1!.from.port);
+    await waitFor(() => ends.length === 2);
+    expect(ends.map((e) => [e.filename, e.outcome])).toEqual([['f', 'aborted'], ['g', 'complete']]);
+    expect(await c.next(300)).toBeUndefined(); // f's transfer sent nothing more, no error either
+  });
+
   it('restarts the window after an ACK inside it (RFC 7440)', async () => {
     const { port } = await startServer(data(512 * 10), { timeoutMs: 5000 });
     const c = await peer();
