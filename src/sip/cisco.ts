@@ -5,7 +5,7 @@
 
 import { type Result, ok, err } from '../util/result.js';
 import { type SipMessage, getHeader, getHeaders } from './message.js';
-import { type Contact, type SipParam, addressUser, getParam, parseContacts, parseDeltaSeconds, parseParams } from './headers.js';
+import { type Contact, type SipParam, addressUser, getParam, parseContactHeaders, parseContacts, parseDeltaSeconds, parseParams } from './headers.js';
 
 export const DEVICE_NAME_PARAM = '+u.sip!devicename.ccm.cisco.com';
 export const MODEL_PARAM = '+u.sip!model.ccm.cisco.com';
@@ -154,22 +154,17 @@ export function ciscoRegistration(msg: SipMessage): Result<CiscoRegistration> {
   const dn = (to !== undefined ? addressUser(to) : undefined) ?? (from !== undefined ? addressUser(from) : undefined);
   if (dn !== undefined) reg.dn = dn;
 
+  const contacts = parseContactHeaders(getHeaders(msg, 'contact'));
+  if (!contacts.ok) return err(contacts.error);
+  reg.contacts = contacts.value.contacts;
+  reg.wildcard = contacts.value.wildcard;
   let contactExpires: number | undefined;
-  for (const value of getHeaders(msg, 'contact')) {
-    const set = parseContacts(value);
-    if (!set.ok) return err(set.error);
-    if (set.value.wildcard) {
-      reg.wildcard = true;
-      continue;
-    }
-    for (const c of set.value.contacts) {
-      reg.contacts.push(c);
-      if (getParam(c.params, KEEP_ALIVE_PARAM)) reg.keepAlive = true;
-      if (reg.contactUri === undefined) {
-        reg.contactUri = c.uri;
-        contactExpires = c.expires;
-        Object.assign(reg, contactInfoFromParams(c.params));
-      }
+  for (const c of reg.contacts) {
+    if (getParam(c.params, KEEP_ALIVE_PARAM)) reg.keepAlive = true;
+    if (reg.contactUri === undefined) {
+      reg.contactUri = c.uri;
+      contactExpires = c.expires;
+      Object.assign(reg, contactInfoFromParams(c.params));
     }
   }
   const expiresHeader = getHeader(msg, 'expires');

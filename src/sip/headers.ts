@@ -411,6 +411,18 @@ export function parseContacts(value: string): Result<ContactSet> {
   return ok({ wildcard: false, contacts });
 }
 
+/** Every address of a message's Contact lines, in order; `wildcard` when one of them is `*`. */
+export function parseContactHeaders(values: readonly string[]): Result<{ wildcard: boolean; contacts: Contact[] }> {
+  const all = { wildcard: false, contacts: [] as Contact[] };
+  for (const value of values) {
+    const set = parseContacts(value);
+    if (!set.ok) return set;
+    if (set.value.wildcard) all.wildcard = true;
+    else all.contacts.push(...set.value.contacts);
+  }
+  return ok(all);
+}
+
 /** Parses `CSeq: 101 INVITE`. The number must be below 2^31 (RFC 3261 §8.1.1.5). */
 export function parseCSeq(value: string): Result<CSeq> {
   const m = /^[ \t]*([0-9]{1,10})[ \t]+([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*$/.exec(value);

@@ -2,10 +2,10 @@
 // backup registrar): REGISTER answered 200 with the granted expiry, and the binding recorded.
 import type { SipHeader, SipRequest, SipResponse } from './message.js';
 import { getHeader, getHeaders } from './message.js';
-import { addressUser, formatNameAddr, parseCSeq, parseContacts, parseDeltaSeconds, parseNameAddr, type Contact } from './headers.js';
+import { addressUser, formatNameAddr, parseCSeq, parseContactHeaders, parseContacts, parseDeltaSeconds, parseNameAddr, type Contact } from './headers.js';
 import { buildResponse } from './response.js';
 import type { SipBinding } from './bindings.js';
-import { type Result, ok } from '../util/result.js';
+import { ok } from '../util/result.js';
 import type { TransportName } from './transport.js';
 
 export interface RegisterOutcome {
@@ -48,7 +48,7 @@ export function registerLocally(req: SipRequest, opts: LocalRegisterOptions): Re
   }
   const headerExpires = parseDeltaSeconds(getHeader(req, 'expires') ?? '3600');
   const defaultExpires = headerExpires.ok ? headerExpires.value : 3600;
-  const parsed = opts.contacts ? ok(opts.contacts) : contactsOf(req);
+  const parsed = opts.contacts ? ok(opts.contacts) : parseContactHeaders(getHeaders(req, 'contact'));
   if (!parsed.ok) return { response: buildResponse(req, 400, 'Bad Request', [{ name: 'Warning', value: `399 outpost "${parsed.error}"` }]), save: [], remove: [] };
   // "Contact: *" with Expires 0 removes every binding of the AoR (RFC 3261 §10.2.2).
   if (parsed.value.wildcard) return { response: buildResponse(req, 200, 'OK'), save: [], remove: [{ aor }] };
@@ -75,17 +75,6 @@ export function registerLocally(req: SipRequest, opts: LocalRegisterOptions): Re
   }
   const date: SipHeader = { name: 'Date', value: new Date(now).toUTCString() };
   return { response: buildResponse(req, 200, 'OK', [...granted, date]), save, remove };
-}
-
-function contactsOf(req: SipRequest): Result<{ wildcard: boolean; contacts: Contact[] }> {
-  const contacts: Contact[] = [];
-  for (const value of getHeaders(req, 'contact')) {
-    const set = parseContacts(value);
-    if (!set.ok) return set;
-    if (set.value.wildcard) return ok({ wildcard: true, contacts: [] });
-    contacts.push(...set.value.contacts);
-  }
-  return ok({ wildcard: false, contacts });
 }
 
 /** The expiry CUCM granted to one contact in its 200 (contact param, else Expires header). */

@@ -64,3 +64,8 @@ export function netasciiBlocks(source: FileSource, blksize: number): BlockReader
     },
   };
 }
+
+/** The DATA payloads of a transfer in the mode the client asked for. */
+export function blockReader(source: FileSource, mode: 'octet' | 'netascii', blksize: number): BlockReader {
+  return mode === 'octet' ? octetBlocks(source, blksize) : netasciiBlocks(source, blksize);
+}

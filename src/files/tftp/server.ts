@@ -7,8 +7,8 @@ import { isIPv6 } from 'node:net';
 import { decodeTftp, encodeTftp, TftpErrorCode, type TftpOption } from './codec.js';
 import { checkRequestedName } from './filename.js';
 import { negotiate } from './negotiate.js';
-import { netasciiBlocks, octetBlocks, type FileSource } from './block-reader.js';
-import { ReadTransfer, type Peer, type TransferResult } from './transfer.js';
+import { blockReader, type FileSource } from './block-reader.js';
+import { connectedTransferSocket, ReadTransfer, type Peer, type TransferResult } from './transfer.js';
 import type { TransferPool } from './transfer-pool.js';
 
 export type { FileSource } from './block-reader.js';
@@ -212,33 +212,12 @@ export class TftpServer extends EventEmitter<TftpServerEvents> {
       const timing = { timeoutMs, maxTimeoutMs, retries, sourceTimeoutMs };
       request.transfer = pool.run({ address: this.opts.address, client, mode, params, timing, bytes: source.bytes }, end);
     } else {
-      const socket = await this.bindTransferSocket(client);
-      const reader = mode === 'octet' ? octetBlocks(source, params.blksize) : netasciiBlocks(source, params.blksize);
-      const transfer = new ReadTransfer(socket, reader, params, this.opts, end);
+      const socket = await connectedTransferSocket(this.opts.address, client);
+      const transfer = new ReadTransfer(socket, blockReader(source, mode, params.blksize), params, this.opts, end);
       request.transfer = transfer;
       transfer.start();
     }
     this.emit('transfer-start', { id, filename, client, mode, blksize: params.blksize, windowsize: params.windowsize, tsize });
-  }
-
-  /**
-   * Each transfer gets its own ephemeral port, its TID (RFC 1350 §4), connected to the client:
-   * sends skip the per-packet address lookup, and the kernel itself turns away packets from
-   * any other host or port (with ICMP port unreachable, as tftpd-hpa's connected sockets do).
-   */
-  private bindTransferSocket(client: Peer): Promise<Socket> {
-    const socket = createSocket(isIPv6(this.opts.address) ? 'udp6' : 'udp4');
-    return new Promise((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(0, this.opts.address, () => {
-        socket.connect(client.port, client.address, () => {
-          socket.off('error', reject);
-          // Errors on a transfer socket only ever mean that transfer fails by timeout.
-          socket.on('error', () => undefined);
-          resolve(socket);
-        });
-      });
-    });
   }
 
   private forget(key: string, request: ActiveRequest): void {

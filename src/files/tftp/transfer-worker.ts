@@ -1,36 +1,21 @@
 // A TFTP transfer thread: runs the transfers the pool hands it, each on its own socket
 // connected to the phone, over bytes shared with the main thread.
-import { createSocket, type Socket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import type { Socket } from 'node:dgram';
 import { parentPort } from 'node:worker_threads';
 import { bufferSource } from '../growing-file.js';
-import { netasciiBlocks, octetBlocks } from './block-reader.js';
-import { ReadTransfer } from './transfer.js';
+import { blockReader } from './block-reader.js';
+import { connectedTransferSocket, ReadTransfer } from './transfer.js';
 import type { PooledTransfer, WorkerReply, WorkerRequest } from './transfer-pool.js';
 
 const running = new Map<number, ReadTransfer>();
 /** Aborted before their socket was ready. */
 const cancelled = new Set<number>();
 
-function connectedSocket(address: string, client: { address: string; port: number }): Promise<Socket> {
-  const socket = createSocket(isIPv6(address) ? 'udp6' : 'udp4');
-  return new Promise((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(0, address, () => {
-      socket.connect(client.port, client.address, () => {
-        socket.off('error', reject);
-        socket.on('error', () => undefined); // a vanished phone shows as a timeout
-        resolve(socket);
-      });
-    });
-  });
-}
-
 async function start(id: number, job: PooledTransfer): Promise<void> {
   const reply = (m: WorkerReply) => parentPort?.postMessage(m);
   let socket: Socket;
   try {
-    socket = await connectedSocket(job.address, job.client);
+    socket = await connectedTransferSocket(job.address, job.client);
   } catch (e) {
     reply({ id, result: { outcome: 'aborted', bytes: 0, blocks: 0, retransmissions: 0, error: (e as Error).message } });
     return;
@@ -42,8 +27,7 @@ async function start(id: number, job: PooledTransfer): Promise<void> {
   }
   const bytes = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength);
   const source = bufferSource(bytes);
-  const reader = job.mode === 'octet' ? octetBlocks(source, job.params.blksize) : netasciiBlocks(source, job.params.blksize);
-  const transfer = new ReadTransfer(socket, reader, job.params, job.timing, (result) => {
+  const transfer = new ReadTransfer(socket, blockReader(source, job.mode, job.params.blksize), job.params, job.timing, (result) => {
     running.delete(id);
     reply({ id, result });
   });

@@ -1,7 +1,8 @@
 // One read transfer on its own ephemeral socket, connected to the client: sends DATA in windows (RFC 7440; a
 // window of 1 is plain RFC 1350 lockstep), retransmits with exponential backoff, and
 // keeps block numbers absolute internally so loads past 65535 blocks roll over cleanly.
-import type { Socket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
 import { decodeTftp, encodeTftp, TftpErrorCode } from './codec.js';
 import type { BlockReader } from './block-reader.js';
 import type { TransferParams } from './negotiate.js';
@@ -34,6 +35,26 @@ export interface TransferResult {
 }
 
 const BLOCK_SPACE = 0x10000;
+
+/**
+ * A transfer's own ephemeral port on `address`, its TID (RFC 1350 §4), connected to the client:
+ * sends skip the per-packet address lookup, and the kernel itself turns away packets from any
+ * other host or port (with ICMP port unreachable, as tftpd-hpa's connected sockets do).
+ */
+export function connectedTransferSocket(address: string, client: Peer): Promise<Socket> {
+  const socket = createSocket(isIPv6(address) ? 'udp6' : 'udp4');
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(0, address, () => {
+      socket.connect(client.port, client.address, () => {
+        socket.off('error', reject);
+        // Errors on a transfer socket only ever mean that transfer fails by timeout.
+        socket.on('error', () => undefined);
+        resolve(socket);
+      });
+    });
+  });
+}
 
 export class ReadTransfer {
   /** Highest block the client has acknowledged; -1 while an OACK (block 0) is outstanding. */
