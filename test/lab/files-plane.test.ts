@@ -176,9 +176,9 @@ describe('files plane: caching TFTP and HTTP :6970 against real clients and upst
       return job.then(() => (existsSync(to) ? sha(readFileSync(to)) : 'missing'));
     });
     const hashes = await Promise.all(jobs);
-    // tshark prints what it saw as it exits; on a busy machine that can take a moment.
+    // tshark dissects behind its capture; on a machine busy with other lab tests it can lag by seconds.
     const exited = new Promise((r) => capture.once('exit', r));
-    const end = Date.now() + 5000;
+    const end = Date.now() + 20_000;
     while (!seen.includes(BIG) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
     capture.kill('SIGINT');
     await exited;
