@@ -4,8 +4,8 @@
 // which a phone reports why it last lost its registration (shown on the phone's journey).
 
 import { type Result, ok, err } from '../util/result.js';
-import { type SipMessage, getHeader, getHeaders } from './message.js';
-import { type Contact, type SipParam, addressUser, getParam, parseContactHeaders, parseContacts, parseDeltaSeconds, parseParams } from './headers.js';
+import { type SipMessage, canonicalHeaderName, getHeaders } from './message.js';
+import { type Contact, type SipParam, addressUser, getParam, parseContactHeaders, parseContacts, parseDeltaSeconds, parseParams, splitHeaderList } from './headers.js';
 
 export const DEVICE_NAME_PARAM = '+u.sip!devicename.ccm.cisco.com';
 export const MODEL_PARAM = '+u.sip!model.ccm.cisco.com';
@@ -98,16 +98,42 @@ export function ciscoContactInfo(msg: SipMessage): CiscoContactInfo {
   return {};
 }
 
-/** Splits `25 Name=SEP... Last=cm-closed-tcp` into fields; a value may contain spaces. */
+/** `\s` of a regular expression, by character code. */
+const isSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d) || (c > 0x7f && /\s/.test(String.fromCharCode(c)));
+const isAsciiLetter = (c: number): boolean => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+const isKeyChar = (c: number): boolean => isAsciiLetter(c) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2e || c === 0x2d;
+
+/** Whether `Key=` (a letter, then letters, digits, `_.-`) starts at i. */
+function keyAt(t: string, i: number): boolean {
+  if (!isAsciiLetter(t.charCodeAt(i))) return false;
+  let j = i + 1;
+  while (j < t.length && isKeyChar(t.charCodeAt(j))) j++;
+  return t.charCodeAt(j) === 0x3d;
+}
+
+/**
+ * Splits `25 Name=SEP... Last=cm-closed-tcp` into fields; a value may contain spaces, so a
+ * field ends only at whitespace followed by the next `Key=`. The first of repeated keys wins.
+ */
 function alarmFields(text: string): { alarm: string; fields: Record<string, string> } {
-  const [alarm, ...rest] = text.trim().split(/\s+(?=[A-Za-z][A-Za-z0-9_.-]*=)/);
+  const t = text.trim();
+  // [start of the whitespace before a key, start of the key] for every field.
+  const cuts: [number, number][] = [];
+  for (let i = 0; i < t.length;) {
+    if (!isSpace(t.charCodeAt(i))) { i++; continue; }
+    let j = i + 1;
+    while (j < t.length && isSpace(t.charCodeAt(j))) j++;
+    if (keyAt(t, j)) cuts.push([i, j]);
+    i = j;
+  }
   const fields: Record<string, string> = {};
-  for (const part of rest) {
+  for (let k = 0; k < cuts.length; k++) {
+    const part = t.slice(cuts[k][1], k + 1 < cuts.length ? cuts[k + 1][0] : t.length);
     const eq = part.indexOf('=');
     const key = part.slice(0, eq);
-    if (!(key in fields)) fields[key] = part.slice(eq + 1).trim();
+    if (!Object.hasOwn(fields, key)) fields[key] = part.slice(eq + 1).trim();
   }
-  return { alarm: alarm ?? '', fields };
+  return { alarm: cuts.length > 0 ? t.slice(0, cuts[0][0]) : t, fields };
 }
 
 /** Parses one Reason value carrying a Cisco alarm; an error for any other Reason. */
@@ -120,15 +146,17 @@ export function parseCiscoAlarm(reason: string): Result<CiscoAlarm> {
   if (text === undefined || !/^cisco-alarm:/i.test(text)) return err('Reason text is not a cisco-alarm');
   const { alarm, fields } = alarmFields(text.slice('cisco-alarm:'.length));
   if (!/^[0-9]{1,9}$/.test(alarm)) return err(`cisco-alarm number "${alarm.slice(0, 20)}" is not numeric`);
-  const field = (name: string): string | undefined => {
-    const key = Object.keys(fields).find((k) => k.toLowerCase() === name);
-    return key !== undefined ? fields[key] : undefined;
-  };
+  // Keys compare case-insensitively; the first spelling of a key wins.
+  const byLowerKey = new Map<string, string>();
+  for (const key of Object.keys(fields)) {
+    const lower = key.toLowerCase();
+    if (!byLowerKey.has(lower)) byLowerKey.set(lower, fields[key]);
+  }
   const out: CiscoAlarm = { alarm: Number(alarm), fields };
-  const deviceName = field('name');
-  const activeLoad = field('activeload') ?? field('load');
-  const inactiveLoad = field('inactiveload');
-  const lastReason = field('last');
+  const deviceName = byLowerKey.get('name');
+  const activeLoad = byLowerKey.get('activeload') ?? byLowerKey.get('load');
+  const inactiveLoad = byLowerKey.get('inactiveload');
+  const lastReason = byLowerKey.get('last');
   if (deviceName !== undefined) out.deviceName = deviceName;
   if (activeLoad !== undefined) out.activeLoad = activeLoad;
   if (inactiveLoad !== undefined) out.inactiveLoad = inactiveLoad;
@@ -148,13 +176,29 @@ export function ciscoAlarm(msg: SipMessage): CiscoAlarm | undefined {
 /** Everything Outpost records about a phone from its REGISTER. */
 export function ciscoRegistration(msg: SipMessage): Result<CiscoRegistration> {
   if (msg.kind !== 'request' || msg.method.toUpperCase() !== 'REGISTER') return err('not a REGISTER request');
+  // One walk over the headers (this runs for every REGISTER of a boot storm).
+  let to: string | undefined;
+  let from: string | undefined;
+  let expiresHeader: string | undefined;
+  let userAgent: string | undefined;
+  const contactValues: string[] = [];
+  const reasons: string[] = [];
+  for (const h of msg.headers) {
+    switch (canonicalHeaderName(h.name)) {
+      case 'to': to ??= h.value; break;
+      case 'from': from ??= h.value; break;
+      case 'expires': expiresHeader ??= h.value; break;
+      case 'user-agent': userAgent ??= h.value; break;
+      case 'contact': contactValues.push(...splitHeaderList(h.value)); break;
+      case 'reason': reasons.push(...splitHeaderList(h.value)); break;
+    }
+  }
+
   const reg: CiscoRegistration = { keepAlive: false, contacts: [], wildcard: false };
-  const to = getHeader(msg, 'to');
-  const from = getHeader(msg, 'from');
   const dn = (to !== undefined ? addressUser(to) : undefined) ?? (from !== undefined ? addressUser(from) : undefined);
   if (dn !== undefined) reg.dn = dn;
 
-  const contacts = parseContactHeaders(getHeaders(msg, 'contact'));
+  const contacts = parseContactHeaders(contactValues);
   if (!contacts.ok) return err(contacts.error);
   reg.contacts = contacts.value.contacts;
   reg.wildcard = contacts.value.wildcard;
@@ -167,14 +211,15 @@ export function ciscoRegistration(msg: SipMessage): Result<CiscoRegistration> {
       Object.assign(reg, contactInfoFromParams(c.params));
     }
   }
-  const expiresHeader = getHeader(msg, 'expires');
   const headerExpires = expiresHeader !== undefined ? parseDeltaSeconds(expiresHeader) : undefined;
   const expires = contactExpires ?? (headerExpires?.ok ? headerExpires.value : undefined);
   if (expires !== undefined) reg.expires = expires;
 
-  const ua = CISCO_USER_AGENT.exec(getHeader(msg, 'user-agent') ?? '');
+  const ua = CISCO_USER_AGENT.exec(userAgent ?? '');
   if (ua) { reg.modelName = ua[1]; reg.firmware = ua[2]; }
-  const alarm = ciscoAlarm(msg);
-  if (alarm) reg.alarm = alarm;
+  for (const value of reasons) {
+    const a = parseCiscoAlarm(value);
+    if (a.ok) { reg.alarm = a.value; break; }
+  }
   return ok(reg);
 }

@@ -69,6 +69,11 @@ export interface CSeq {
 const TOKEN = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
 /** SP, HTAB, CR or LF (a character test in the per-character loops of every parser here). */
 const isWs = (c: string | undefined): boolean => c === ' ' || c === '\t' || c === '\r' || c === '\n';
+/** isWs by character code: the parameter and list scanners run it on every character of every REGISTER. */
+const isWsCode = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
+const QUOTE = 0x22;
+const SEMI = 0x3b;
+const EQUALS = 0x3d;
 const MAX_DELTA_SECONDS = 0xffffffff;
 
 export const isToken = (s: string): boolean => TOKEN.test(s);
@@ -88,8 +93,9 @@ export function quote(s: string): string {
 /** Index just after the quoted-string starting at `start` (which holds `"`), or -1 when unterminated. */
 function skipQuoted(s: string, start: number): number {
   for (let i = start + 1; i < s.length; i++) {
-    if (s[i] === '\\') i++;
-    else if (s[i] === '"') return i + 1;
+    const c = s.charCodeAt(i);
+    if (c === 0x5c) i++;
+    else if (c === QUOTE) return i + 1;
   }
   return -1;
 }
@@ -99,30 +105,37 @@ function skipQuoted(s: string, start: number): number {
  * and inside `<...>` are part of an element, not separators. Empty elements are dropped.
  */
 export function splitHeaderList(value: string): string[] {
+  // Most values hold one element: no comma, nothing to split.
+  if (!value.includes(',')) {
+    const one = value.trim();
+    return one.length > 0 ? [one] : [];
+  }
   const parts: string[] = [];
+  const push = (part: string) => { const t = part.trim(); if (t.length > 0) parts.push(t); };
   let start = 0;
   let inAngle = false;
   for (let i = 0; i < value.length; i++) {
-    const c = value[i];
-    if (c === '"') {
+    const c = value.charCodeAt(i);
+    if (c === QUOTE) {
       const end = skipQuoted(value, i);
       if (end < 0) break; // unterminated quote: the rest is one element
       i = end - 1;
-    } else if (c === '<') inAngle = true;
-    else if (c === '>') inAngle = false;
-    else if (c === ',' && !inAngle) {
-      parts.push(value.slice(start, i));
+    } else if (c === 0x3c) inAngle = true;
+    else if (c === 0x3e) inAngle = false;
+    else if (c === 0x2c && !inAngle) {
+      push(value.slice(start, i));
       start = i + 1;
     }
   }
-  parts.push(value.slice(start));
-  return parts.map((p) => p.trim()).filter((p) => p.length > 0);
+  push(value.slice(start));
+  return parts;
 }
 
 /** First parameter with this name (names compare case-insensitively). */
 export function getParam(params: readonly SipParam[], name: string): SipParam | undefined {
   const lower = name.toLowerCase();
-  return params.find((p) => p.name.toLowerCase() === lower);
+  for (const p of params) if (p.name.length === lower.length && p.name.toLowerCase() === lower) return p;
+  return undefined;
 }
 
 /** A parameter ready to format: quoted when the value is not a token. */
@@ -140,32 +153,47 @@ export function makeParam(name: string, value?: string): SipParam {
  */
 export function parseParamsAt(s: string, start: number, stopChars = ',?>'): { params: SipParam[]; end: number } {
   const params: SipParam[] = [];
+  const n = s.length;
+  // Callers pass at most three stop characters; charCodeAt past the end is NaN and never matches.
+  const s0 = stopChars.charCodeAt(0);
+  const s1 = stopChars.charCodeAt(1);
+  const s2 = stopChars.charCodeAt(2);
+  const isStop = (c: number) => c === s0 || c === s1 || c === s2 || (stopChars.length > 3 && stopChars.includes(String.fromCharCode(c)));
   let i = start;
-  const skipWs = () => { while (i < s.length && isWs(s[i])) i++; };
   while (true) {
     const before = i;
-    skipWs();
-    if (i >= s.length || s[i] !== ';') { i = before; skipWs(); break; }
+    while (i < n && isWsCode(s.charCodeAt(i))) i++;
+    if (i >= n || s.charCodeAt(i) !== SEMI) {
+      i = before;
+      while (i < n && isWsCode(s.charCodeAt(i))) i++;
+      break;
+    }
     i++;
-    skipWs();
+    while (i < n && isWsCode(s.charCodeAt(i))) i++;
     const nameStart = i;
-    while (i < s.length && !isWs(s[i]) && s[i] !== '=' && s[i] !== ';' && !stopChars.includes(s[i]) && s[i] !== '"') i++;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (isWsCode(c) || c === EQUALS || c === SEMI || c === QUOTE || isStop(c)) break;
+    }
     const name = s.slice(nameStart, i);
     if (name.length === 0) return { params, end: nameStart };
     const afterName = i;
-    skipWs();
-    if (s[i] !== '=') { i = afterName; params.push({ name }); continue; }
+    while (i < n && isWsCode(s.charCodeAt(i))) i++;
+    if (s.charCodeAt(i) !== EQUALS) { i = afterName; params.push({ name }); continue; }
     i++;
-    skipWs();
+    while (i < n && isWsCode(s.charCodeAt(i))) i++;
     let raw: string;
-    if (s[i] === '"') {
+    if (s.charCodeAt(i) === QUOTE) {
       const end = skipQuoted(s, i);
       if (end < 0) return { params, end: i };
       raw = s.slice(i, end);
       i = end;
     } else {
       const vStart = i;
-      while (i < s.length && !isWs(s[i]) && s[i] !== ';' && !stopChars.includes(s[i])) i++;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (isWsCode(c) || c === SEMI || isStop(c)) break;
+      }
       raw = s.slice(vStart, i);
     }
     params.push({ name, value: unquote(raw), raw });

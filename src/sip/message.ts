@@ -124,63 +124,84 @@ function splitHeaderLine(raw: string): Result<{ name: string; value: string }> {
   return ok({ name, value: a === 0 && b === value.length ? value : value.slice(a, b) });
 }
 
-/** One header from physical lines [from, to): folded lines are joined with their own line ends. */
-function headerFromLines(lines: readonly { text: string; crlf: boolean }[], from: number, to: number): Result<SipHeader> {
-  let raw = lines[from].text;
-  let allCrlf = true;
-  for (let i = from + 1; i < to; i++) {
-    allCrlf &&= lines[i - 1].crlf;
-    raw += (lines[i - 1].crlf ? '\r\n' : '\n') + lines[i].text;
-  }
+const CR = 0x0d;
+const SP = 0x20;
+const HTAB = 0x09;
+
+/**
+ * One header from the text [start, end) of its physical lines. The slice is the header as
+ * received, folds included; it is kept as `raw` only when every fold ended in CRLF, because
+ * a bare-LF fold cannot be written back as received.
+ */
+function headerAt(text: string, start: number, end: number, bareLfFold: boolean): Result<SipHeader> {
+  const raw = text.slice(start, end);
   const parsed = splitHeaderLine(raw);
   if (!parsed.ok) return parsed;
-  // A fold with a bare LF cannot be written back as received: let the encoder rebuild it.
-  return ok(allCrlf ? { name: parsed.value.name, value: parsed.value.value, raw } : parsed.value);
+  return ok(bareLfFold ? parsed.value : { name: parsed.value.name, value: parsed.value.value, raw });
 }
 
 /** Parses the start line and headers of a header block (the bytes up to the empty line). */
 export function decodeHead(block: Buffer): Result<SipHead> {
-  if (!isUtf8(block)) return err('header block is not valid UTF-8');
-  const text = block.toString('utf8');
-  // Keep each line's terminator so folded headers can be written back verbatim.
-  const lines: { text: string; crlf: boolean }[] = [];
+  return decodeHeadAt(block, 0, block.length);
+}
+
+/** decodeHead of buf[start, end), without cutting a view of it first. */
+function decodeHeadAt(buf: Buffer, start: number, end: number): Result<SipHead> {
+  if (!isUtf8(start === 0 && end === buf.length ? buf : buf.subarray(start, end))) return err('header block is not valid UTF-8');
+  const text = buf.toString('utf8', start, end);
+  // One pass over the physical lines. A header runs from its first line to the line before
+  // the next one that does not start with whitespace (folding, RFC 3261 §7.3.1).
+  let startLine: string | undefined;
+  const headers: SipHeader[] = [];
+  let headerStart = -1;
+  let headerEnd = -1;
+  let bareLfFold = false;
+  let blankAt = -1;
   let pos = 0;
   while (pos < text.length) {
     const nl = text.indexOf('\n', pos);
     const end = nl < 0 ? text.length : nl;
-    const crlf = end > pos && text[end - 1] === '\r';
-    lines.push({ text: text.slice(pos, crlf ? end - 1 : end), crlf });
+    const crlf = end > pos && text.charCodeAt(end - 1) === CR;
+    const lineEnd = crlf ? end - 1 : end;
+    if (lineEnd === pos) {
+      // An empty line: only the block's final line ends may be empty.
+      if (blankAt < 0) blankAt = pos;
+    } else {
+      if (blankAt >= 0) return err(startLine === undefined ? 'not a SIP request or status line: ""' : 'empty line inside the header block');
+      const first = text.charCodeAt(pos);
+      if (startLine === undefined) {
+        startLine = text.slice(pos, lineEnd);
+      } else if (first === SP || first === HTAB) {
+        if (headerStart < 0) return err('continuation line before the first header');
+        if (text.charCodeAt(headerEnd) !== CR) bareLfFold = true;
+        headerEnd = lineEnd;
+      } else {
+        if (headerStart >= 0) {
+          const header = headerAt(text, headerStart, headerEnd, bareLfFold);
+          if (!header.ok) return header;
+          headers.push(header.value);
+        }
+        headerStart = pos;
+        headerEnd = lineEnd;
+        bareLfFold = false;
+      }
+    }
     pos = end + 1;
   }
-  while (lines.length > 0 && lines[lines.length - 1].text === '') lines.pop();
-  if (lines.length === 0) return err('empty message');
-
-  const headers: SipHeader[] = [];
-  // Physical lines of the header being assembled: [first, last] index into `lines`.
-  let first = -1;
-  for (let n = 1; n <= lines.length; n++) {
-    const line = n < lines.length ? lines[n] : undefined;
-    if (line !== undefined && line.text === '') return err('empty line inside the header block');
-    if (line !== undefined && (line.text[0] === ' ' || line.text[0] === '\t')) {
-      if (first < 0) return err('continuation line before the first header');
-      continue;
-    }
-    if (first >= 0) {
-      const header = headerFromLines(lines, first, n);
-      if (!header.ok) return header;
-      headers.push(header.value);
-    }
-    first = n;
+  if (startLine === undefined) return err('empty message');
+  if (headerStart >= 0) {
+    const header = headerAt(text, headerStart, headerEnd, bareLfFold);
+    if (!header.ok) return header;
+    headers.push(header.value);
   }
 
-  const start = lines[0].text;
-  const status = STATUS_LINE.exec(start);
+  const status = STATUS_LINE.exec(startLine);
   if (status) {
     return ok({ kind: 'response', version: status[1], status: Number(status[2]), reason: status[3] ?? '', headers });
   }
-  const request = REQUEST_LINE.exec(start);
+  const request = REQUEST_LINE.exec(startLine);
   if (request) return ok({ kind: 'request', method: request[1], uri: request[2], version: request[3], headers });
-  return err(`not a SIP request or status line: "${start.slice(0, 60)}"`);
+  return err(`not a SIP request or status line: "${startLine.slice(0, 60)}"`);
 }
 
 /**
@@ -199,6 +220,9 @@ export function declaredContentLength(headers: readonly SipHeader[]): Result<num
   return ok(found);
 }
 
+// Most SIP messages (REGISTER, ACK, BYE, responses) carry no body: they share this one.
+const EMPTY_BODY = Buffer.alloc(0);
+
 /** Index of the first byte that is not a CR or LF (stray line ends before a start line are ignored). */
 function skipLeadingLineEnds(buf: Buffer): number {
   let i = 0;
@@ -216,18 +240,37 @@ export function decodeSip(buf: Buffer): Result<SipMessage> {
   if (start === buf.length) return err('no SIP message (only line ends)');
   const headerEnd = findHeaderEnd(buf, start);
   if (headerEnd < 0) return err('header block not terminated by an empty line');
-  const head = decodeHead(buf.subarray(start, headerEnd));
+  const head = decodeHeadAt(buf, start, headerEnd);
   if (!head.ok) return head;
   const declared = declaredContentLength(head.value.headers);
   if (!declared.ok) return declared;
   const available = buf.length - headerEnd;
   const length = declared.value ?? available;
   if (length > available) return err(`body shorter than Content-Length (${available} < ${length})`);
-  return ok({ ...head.value, body: Buffer.from(buf.subarray(headerEnd, headerEnd + length)), received: buf.subarray(start, headerEnd + length) });
+  const end = headerEnd + length;
+  const body = length === 0 ? EMPTY_BODY : Buffer.from(buf.subarray(headerEnd, end));
+  const received = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
+  const h = head.value;
+  return ok(h.kind === 'request'
+    ? { kind: 'request', method: h.method, uri: h.uri, version: h.version, headers: h.headers, body, received }
+    : { kind: 'response', status: h.status, reason: h.reason, version: h.version, headers: h.headers, body, received });
 }
 
 function headerLine(h: SipHeader): string {
   if (h.raw !== undefined) {
+    // The common case, checked without re-parsing: the raw line is `name`, blanks, `:`,
+    // blanks and `value` (a fold or any other difference takes the full check below).
+    const { raw, name, value } = h;
+    if (raw.startsWith(name) && raw.endsWith(value)) {
+      let i = name.length;
+      const stop = raw.length - value.length;
+      while (i < stop && (raw.charCodeAt(i) === SP || raw.charCodeAt(i) === HTAB)) i++;
+      if (i < stop && raw.charCodeAt(i) === 0x3a) {
+        i++;
+        while (i < stop && (raw.charCodeAt(i) === SP || raw.charCodeAt(i) === HTAB)) i++;
+        if (i === stop) return raw;
+      }
+    }
     const again = splitHeaderLine(h.raw);
     if (again.ok && again.value.name === h.name && again.value.value === h.value) return h.raw;
   }
