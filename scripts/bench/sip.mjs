@@ -53,20 +53,29 @@ if (process.getuid?.() !== 0) {
 let nextDn = 100_000;
 const TICK_US = 1e6 / Number(sh('getconf', ['CLK_TCK']).trim() || 100);
 
-/** utime + stime of these processes (all their threads), in µs. */
+/** utime and stime of these processes (all their threads), in µs. */
 function cpuUs(pids) {
-  let ticks = 0;
+  let user = 0;
+  let sys = 0;
   for (const pid of pids) {
     try {
       const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      user += Number(fields[11]);
+      sys += Number(fields[12]);
     } catch { /* exited */ }
   }
-  return ticks * TICK_US;
+  return { user: user * TICK_US, sys: sys * TICK_US };
 }
 
 /** One sipp run at `rate` REGISTER/s for SECONDS; clean when nothing was retransmitted or lost. */
-async function run(lab, target, rate, pids) {
+/** UDP datagrams a namespace's kernel dropped for a full receive buffer (RcvbufErrors). */
+function udpDrops(ns) {
+  const lines = sh('ip', ['netns', 'exec', ns, 'cat', '/proc/net/snmp']).split('\n').filter((l) => l.startsWith('Udp:'));
+  const [names, values] = lines.map((l) => l.trim().split(/\s+/));
+  return Number(values[names.indexOf('RcvbufErrors')] ?? 0);
+}
+
+async function run(lab, target, rate, pids, targetNs) {
   const count = Math.max(1, Math.round(rate * SECONDS));
   const csv = join(lab.workDir, `phones-${nextDn}.csv`);
   writeFileSync(csv, sippPhonesCsv(syntheticPhones(count, nextDn)));
@@ -74,11 +83,18 @@ async function run(lab, target, rate, pids) {
   const stat = join(lab.workDir, `stat-${nextDn}.csv`);
   const started = Date.now();
   const cpuBefore = cpuUs(pids);
+  const dropsBefore = { target: udpDrops(targetNs), phone: udpDrops(lab.phones[0].ns) };
   const r = await execIn(lab.phones[0].ns, 'sipp', ['-sf', repoPath(...SIPP_REGISTER_MANY_SCENARIO), '-inf', csv, '-key', 'expires', '3600',
     '-r', String(rate), '-m', String(count), '-l', String(Math.max(1000, rate * 4)), '-nostdin', '-t', 'u1', '-i', PHONE_IP,
+    // sipp's own receive buffer (64 KB by default) overflowed first at ~6,000/s; the load generator must not be the limit.
+    '-buff_size', String(4 << 20),
     '-timeout', String(SECONDS + 20), '-timeout_error', '-trace_stat', '-stf', stat, '-fd', '1', target], { timeoutMs: (SECONDS + 40) * 1000 });
   const elapsed = (Date.now() - started) / 1000;
-  const cpuPerRegister = (cpuUs(pids) - cpuBefore) / count;
+  const cpuAfter = cpuUs(pids);
+  const drops = { target: udpDrops(targetNs) - dropsBefore.target, phone: udpDrops(lab.phones[0].ns) - dropsBefore.phone };
+  const userPerRegister = (cpuAfter.user - cpuBefore.user) / count;
+  const sysPerRegister = (cpuAfter.sys - cpuBefore.sys) / count;
+  const cpuPerRegister = userPerRegister + sysPerRegister;
   const last = existsSync(stat) ? readFileSync(stat, 'utf8').trim().split('\n') : [];
   const header = (last[0] ?? '').split(';');
   const values = (last[last.length - 1] ?? '').split(';');
@@ -89,18 +105,18 @@ async function run(lab, target, rate, pids) {
   // sipp cannot keep the rate if the target answers too slowly: that is not clean either.
   const kept = elapsed <= SECONDS * 1.5 + 3;
   const clean = r.code === 0 && retrans === 0 && failed === 0 && ok === count && kept;
-  return { rate, count, ok, failed, retrans, elapsed, clean, cpuPerRegister };
+  return { rate, count, ok, failed, retrans, elapsed, clean, cpuPerRegister, userPerRegister, sysPerRegister, drops };
 }
 
 /** The best clean rate, and the CPU µs per REGISTER at each clean rate. */
-async function ladder(lab, name, target, pids) {
+async function ladder(lab, name, target, pids, targetNs) {
   let best = 0;
   const cpu = new Map();
   for (const rate of RATES) {
     let res;
     for (let attempt = 1; attempt <= 2; attempt++) {
-      res = await run(lab, target, rate, pids());
-      console.log(`${name.padEnd(22)} ${String(rate).padStart(6)}/s  ok ${String(res.ok).padStart(6)}/${res.count}  failed ${res.failed}  retransmissions ${res.retrans}  ${res.elapsed.toFixed(1)} s  cpu ${res.cpuPerRegister.toFixed(0)} µs/REGISTER  ${res.clean ? 'clean' : 'NOT clean'}`);
+      res = await run(lab, target, rate, pids(), targetNs);
+      console.log(`${name.padEnd(22)} ${String(rate).padStart(6)}/s  ok ${String(res.ok).padStart(6)}/${res.count}  failed ${res.failed}  retransmissions ${res.retrans}  ${res.elapsed.toFixed(1)} s  cpu ${res.cpuPerRegister.toFixed(0)} µs/REGISTER (user ${res.userPerRegister.toFixed(0)}, kernel ${res.sysPerRegister.toFixed(0)})${res.drops.target + res.drops.phone > 0 ? `  receive-buffer drops: target ${res.drops.target}, sipp ${res.drops.phone}` : ''}  ${res.clean ? 'clean' : 'NOT clean'}`);
       await sleep(1000);
       if (res.clean) break;
     }
@@ -125,8 +141,8 @@ try {
   const kamailioPids = () => sh('ip', ['netns', 'pids', lab.ns('cucm')]).trim().split('\n').filter(Boolean).map(Number)
     .filter((pid) => { try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'kamailio'; } catch { return false; } });
   const outpostPid = () => [outpost.child.pid];
-  const kamailio = ONLY.has('kamailio') ? await ladder(lab, 'Kamailio alone', `${KAMAILIO}:5060`, kamailioPids) : none;
-  const online = ONLY.has('online') ? await ladder(lab, 'Outpost online (proxy)', `${OUTPOST}:5060`, () => [...outpostPid(), ...kamailioPids()]) : none;
+  const kamailio = ONLY.has('kamailio') ? await ladder(lab, 'Kamailio alone', `${KAMAILIO}:5060`, kamailioPids, lab.ns('cucm')) : none;
+  const online = ONLY.has('online') ? await ladder(lab, 'Outpost online (proxy)', `${OUTPOST}:5060`, () => [...outpostPid(), ...kamailioPids()], lab.ns('app')) : none;
   // Like Kamailio's ladder, Outpost's survival ladder starts from an empty registrar.
   await outpost.stop();
   outpost = await startLabOutpost(lab, { name: 'outpost-survival', overrides: 'sip: { maxTransactions: 100000 }\n' });
@@ -136,7 +152,7 @@ try {
     if (Date.now() > end) throw new Error('Outpost did not enter survival');
     await sleep(100);
   }
-  const survival = ONLY.has('survival') ? await ladder(lab, 'Outpost survival', `${OUTPOST}:5060`, outpostPid) : none;
+  const survival = ONLY.has('survival') ? await ladder(lab, 'Outpost survival', `${OUTPOST}:5060`, outpostPid, lab.ns('app')) : none;
 
   const ratio = (x) => (kamailio.best > 0 ? (x / kamailio.best).toFixed(2) : 'n/a');
   console.log('\nhighest REGISTER rate with no retransmissions (higher is better):');

@@ -175,8 +175,12 @@ export class Registrations {
   }
 }
 
-/** A buffer of its own: a slice of Node's shared pool would pin the whole slab for as long as the binding lives. */
+/**
+ * A buffer of its own: a slice of a TCP read or of Node's shared pool would pin the whole slab
+ * for as long as the binding lives. A UDP datagram already owns exactly its memory.
+ */
 function ownCopy(bytes: Buffer): Buffer {
+  if (bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length) return bytes;
   const out = Buffer.allocUnsafeSlow(bytes.length);
   bytes.copy(out);
   return out;

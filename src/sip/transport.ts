@@ -4,7 +4,8 @@
 // where it listens for TCP. Hostile input never throws: a bad datagram or stream is counted and
 // dropped, a stream that cannot be re-synchronised is closed.
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
-import { createServer, connect, type Server, type Socket as TcpSocket } from 'node:net';
+import { createServer, connect, isIPv4, type Server, type Socket as TcpSocket } from 'node:net';
+import { lookup as dnsLookup } from 'node:dns';
 import { EventEmitter } from 'node:events';
 import { decodeSip, encodeSip, type SipMessage } from './message.js';
 import { SipStreamFramer, type FramerLimits } from './framing.js';
@@ -64,7 +65,13 @@ export class SipTransport extends EventEmitter<TransportEvents> {
   }
 
   async start(): Promise<void> {
-    const udp = createSocket({ type: 'udp4', reuseAddr: false });
+    // Outpost sends to addresses, not names: answering the lookup at once lets each response
+    // leave inside the handler of the request it answers, instead of one event-loop tick later.
+    const lookup = (address: string, family: unknown, cb: (e: Error | null, address: string, family: number) => void) => {
+      if (isIPv4(address)) cb(null, address, 4);
+      else dnsLookup(address, { family: 4 }, cb);
+    };
+    const udp = createSocket({ type: 'udp4', reuseAddr: false, lookup: lookup as never });
     udp.on('message', (buf, rinfo) => this.onDatagram(buf, rinfo));
     udp.on('error', () => { /* ICMP errors on a connectionless socket: nothing to do */ });
     await new Promise<void>((resolve, reject) => {
