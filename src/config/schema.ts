@@ -16,6 +16,13 @@ const hostPort = z.string().refine((s) => {
   return !!m && Number(m[2]) > 0 && Number(m[2]) < 65536;
 }, { message: 'must be host:port, like 127.0.0.1:8080' });
 
+// The gateway's in-dialog requests find their way back through a flow token that names an
+// IPv4 address, so a host name would be accepted here and then fail mid-call.
+const ipv4Port = z.string().refine((s) => {
+  const m = /^([\d.]+):(\d+)$/.exec(s);
+  return !!m && isIPv4(m[1]) && Number(m[2]) > 0 && Number(m[2]) < 65536;
+}, { message: 'must be an IPv4 address and port, like 10.20.0.2:5060' });
+
 export const configSchema = z.strictObject({
   /** Outpost's port on the phones' segment. */
   lan: z.strictObject({
@@ -128,8 +135,8 @@ export const configSchema = z.strictObject({
     port: z.number().int().min(1).max(65535).default(5060),
     /** Expiry granted to phones registered locally in survival. */
     localExpiresSeconds: z.number().int().min(60).max(86_400).default(3600),
-    /** The branch's own SIP gateway (host:port) for numbers that are not branch phones, in survival. */
-    gateway: hostPort.optional(),
+    /** The branch's own SIP gateway (IPv4:port) for numbers that are not branch phones, in survival. */
+    gateway: ipv4Port.optional(),
     /** REGISTERs per second when phones are handed back to CUCM after an outage (with jitter). */
     rehomeRatePerSecond: z.number().min(0.1).max(1000).default(20),
     /** Open SIP transactions above which new requests are refused with 503 (flood protection). */

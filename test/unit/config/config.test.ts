@@ -44,6 +44,13 @@ describe('configuration', () => {
     expect(!r.ok && r.error).toMatch(/lan\.address: must be an IPv4 address/);
   });
 
+  it('takes the survival SIP gateway as an IPv4 address and port, not a host name', () => {
+    const withGateway = (g: string) => parseConfig(`${minimal}\nsip: { gateway: "${g}" }\n`);
+    expect(withGateway('10.20.0.2:5060').ok).toBe(true);
+    const named = withGateway('gw.branch.example:5060');
+    expect(!named.ok && named.error).toMatch(/sip\.gateway: must be an IPv4 address and port/);
+  });
+
   it('refuses a pool outside the LAN subnet', () => {
     const r = parseConfig(minimal.replace('10.20.0.100-10.20.0.199', '10.21.0.100-10.21.0.199'));
     expect(!r.ok && r.error).toMatch(/dhcp\.pool: .* not inside lan/);
