@@ -115,6 +115,12 @@ export const configSchema = z.strictObject({
     /** CUCM's HTTP file service, asked before its TFTP; 0 asks TFTP only. */
     upstreamHttpPort: z.number().int().min(0).max(65535).default(6970),
     upstreamTimeoutMs: z.number().int().min(100).max(60_000).default(1500),
+    /**
+     * Block size asked of a CUCM TFTP that has no windowsize (lockstep: one WAN round trip per
+     * block). Larger blocks cross the WAN as IP fragments; where they are lost Outpost falls
+     * back to 1428-byte blocks for a while. 1428 turns large blocks off.
+     */
+    upstreamLockstepBlksize: z.number().int().min(1428).max(65_464).default(16_384),
     /** Concurrent TFTP transfers; beyond it phones are told "busy" and retry (a boot storm of a large branch fits). */
     maxTransfers: z.number().int().min(1).max(4096).default(512),
     /** Threads serving cached files over TFTP (a boot storm then uses every core); 0 serves on the main thread. Default: one per core. */

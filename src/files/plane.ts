@@ -30,7 +30,7 @@ export function createFilesPlane(ctx: PlaneContext): Plane {
   const files = config.files;
   const metrics = createFilesMetrics();
   const cache = new FileCache(db, config.dataDir, { diskBudgetBytes: files.diskBudgetMb * 1024 * 1024 });
-  const upstream = new Upstream({ hosts: config.upstream.cucm, tftpPort: config.upstream.tftpPort, httpPort: files.upstreamHttpPort, timeoutMs: files.upstreamTimeoutMs });
+  const upstream = new Upstream({ hosts: config.upstream.cucm, tftpPort: config.upstream.tftpPort, httpPort: files.upstreamHttpPort, timeoutMs: files.upstreamTimeoutMs, lockstepBlksize: files.upstreamLockstepBlksize });
   /** Files of known phones and the files their configurations name are never evicted. */
   const keep = (name: string) => {
     const device = deviceOfFile(name);

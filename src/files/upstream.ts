@@ -4,7 +4,9 @@
 // 2.3 Mbit/s at 160 ms — while a lost block still costs no more than one window). HTTP connections are kept open and reused, so
 // a file costs no TCP handshake (one more WAN round trip) and inherits a warmed-up window. A
 // member whose HTTP service refused, or failed three times in a row, is asked over TFTP only for
-// a while, so a WAN round trip is not spent on a dead HTTP service per file.
+// a while, so a WAN round trip is not spent on a dead HTTP service per file. A member whose TFTP
+// turns out to be lockstep only (tftpd-hpa: no windowsize in its OACK) is asked for large blocks
+// instead (16 KB: 11 times fewer round trips), unless large blocks were lost on the way to it.
 import { Agent } from 'node:http';
 import type { Validators } from './cache.js';
 import { fetchHttp, type UpstreamSink } from './upstream-http.js';
@@ -18,10 +20,13 @@ export interface UpstreamOptions {
   /** 0: TFTP only. */
   httpPort: number;
   timeoutMs: number;
+  /** Block size asked of a lockstep-only TFTP member; 1428 or less: never larger blocks. */
+  lockstepBlksize?: number;
 }
 
 export type FetchResult =
-  | { kind: 'ok'; size: number; via: 'http' | 'tftp'; host: string }
+  /** `blksize` and `windowsize`: what a TFTP transfer ran with. */
+  | { kind: 'ok'; size: number; via: 'http' | 'tftp'; host: string; blksize?: number; windowsize?: number }
   | { kind: 'not-modified'; via: 'http' | 'tftp'; host: string }
   | { kind: 'missing'; host: string }
   | { kind: 'unreachable'; error: string }
@@ -37,11 +42,18 @@ const HTTP_RETRY_MS = 60_000;
 const HTTP_FAILURES_BEFORE_RETRY = 3;
 /** Larger cached files are revalidated over TFTP by size alone instead of a full download. */
 const TFTP_SIZE_CHECK_ABOVE = 256 * 1024;
+/** Fits one Ethernet frame with IP and UDP headers (and a VPN's overhead): never fragmented. */
+const SAFE_BLKSIZE = 1428;
+/** After large blocks were lost on the way from a member, it gets small ones for this long. */
+const LARGE_BLOCKS_RETRY_MS = 10 * 60_000;
 
 export class Upstream {
   private readonly httpDownUntil = new Map<string, number>();
   private readonly httpFailures = new Map<string, number>();
   private readonly agent = new Agent({ keepAlive: true, keepAliveMsecs: 10_000 });
+  /** Members whose TFTP answered options without windowsize. */
+  private readonly lockstep = new Set<string>();
+  private readonly largeBlocksLostUntil = new Map<string, number>();
 
   constructor(private readonly opts: UpstreamOptions) {}
 
@@ -84,13 +96,28 @@ export class Upstream {
       if (!probe.ok && probe.code === 1) return { kind: 'missing', host };
       if (!probe.ok && probe.code === undefined) return { kind: 'unreachable', error: `${host} TFTP: ${probe.error}` };
     }
+    // The sink hears start() once, even when a large-block attempt is retried with small blocks.
     let started = false;
-    const r = await fetchTftp({
-      host, port: this.opts.tftpPort, filename: name, blksize: 1428, windowsize: UPSTREAM_WINDOW, tsize: true, timeoutMs, retries: 2,
-      onStart: (size) => { started = true; sink.start(size, {}); },
-      onData: (chunk) => sink.data(chunk),
+    let received = 0;
+    const attempt = (blksize: number, windowsize?: number) => fetchTftp({
+      host, port: this.opts.tftpPort, filename: name, blksize, windowsize, tsize: true, timeoutMs, retries: 2,
+      onStart: (size) => { if (!started) { started = true; sink.start(size, {}); } },
+      onData: (chunk) => { received += chunk.length; sink.data(chunk); },
     });
-    if (r.ok) return { kind: 'ok', size: r.size, via: 'tftp', host };
+    const large = this.opts.lockstepBlksize ?? SAFE_BLKSIZE;
+    const tryLarge = large > SAFE_BLKSIZE && this.lockstep.has(host) && (this.largeBlocksLostUntil.get(host) ?? 0) < Date.now();
+    let r = tryLarge ? await attempt(large) : await attempt(SAFE_BLKSIZE, UPSTREAM_WINDOW);
+    if (tryLarge && !r.ok && r.code === undefined && started && received === 0) {
+      // The OACK came but no block did: large datagrams (IP fragments) are lost on this path.
+      this.largeBlocksLostUntil.set(host, Date.now() + LARGE_BLOCKS_RETRY_MS);
+      r = await attempt(SAFE_BLKSIZE, UPSTREAM_WINDOW);
+    }
+    if (r.ok) {
+      const { blksize, windowsize, optionsAccepted } = r.negotiated;
+      if (optionsAccepted && windowsize <= 1) this.lockstep.add(host);
+      if (windowsize > 1) this.lockstep.delete(host);
+      return { kind: 'ok', size: r.size, via: 'tftp', host, blksize, windowsize };
+    }
     if (r.code === 1) return { kind: 'missing', host };
     return started || r.code !== undefined ? { kind: 'failed', error: `${host} TFTP: ${r.error}` } : { kind: 'unreachable', error: `${host} TFTP: ${r.error}` };
   }

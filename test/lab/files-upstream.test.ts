@@ -125,6 +125,26 @@ describe('read-through from real upstreams', () => {
     expect((await bytes(third))?.toString()).toBe('<softKeyCfg>two, longer</softKeyCfg>');
   });
 
+  it('asks a lockstep-only CUCM (tftpd-hpa) for 16 KB blocks once it knows, and a windowed one (atftpd) for a window of 1428-byte blocks', async () => {
+    const fetchInto = async (upstream: Upstream, name: string) => {
+      const chunks: Buffer[] = [];
+      const r = await upstream.fetch(name, { start: () => undefined, data: (c) => { chunks.push(Buffer.from(c)); } });
+      return { r, data: Buffer.concat(chunks) };
+    };
+    const lockstep = new Upstream({ hosts: [HOST], tftpPort: tftpdPort, httpPort: 0, timeoutMs: 1500, lockstepBlksize: 16_384 });
+    expect((await fetchInto(lockstep, 'dialplan.xml')).r).toMatchObject({ kind: 'ok', via: 'tftp', blksize: 1428, windowsize: 1 });
+    const load = await fetchInto(lockstep, 'load-2mb.loads');
+    expect(load.r).toMatchObject({ kind: 'ok', via: 'tftp', blksize: 16_384, windowsize: 1 });
+    expect(sha(load.data)).toBe(sha(pattern(2 * 1024 * 1024 + 5, 1)));
+    const windowed = new Upstream({ hosts: [HOST], tftpPort: atftpdPort, httpPort: 0, timeoutMs: 1500, lockstepBlksize: 16_384 });
+    await fetchInto(windowed, 'dialplan.xml');
+    const windowedLoad = await fetchInto(windowed, 'load-2mb.loads');
+    expect(windowedLoad.r).toMatchObject({ kind: 'ok', via: 'tftp', blksize: 1428, windowsize: 32 });
+    expect(sha(windowedLoad.data)).toBe(sha(pattern(2 * 1024 * 1024 + 5, 1)));
+    lockstep.close();
+    windowed.close();
+  });
+
   it('revalidates over TFTP: a large file by its size, a small one by its content', async () => {
     const { rt } = readThrough({ tftpPort: tftpdPort, httpPort: 0, revalidateAfterMs: 0 });
     put('big.loads', pattern(400_000, 2));
