@@ -149,7 +149,8 @@ export class Inventory extends EventEmitter<{ event: [Phone, JourneyEvent] }> {
       if (phone.ip && this.byIp.get(phone.ip) === phone) this.byIp.delete(phone.ip);
       this.byIp.set(fields.ip, phone);
     }
-    for (const [name, value] of Object.entries(fields)) {
+    for (const name in fields) {
+      const value = (fields as Record<string, unknown>)[name];
       if (value !== undefined) (phone as unknown as Record<string, unknown>)[name] = value;
     }
     phone.lastSeen = now;

@@ -301,6 +301,10 @@ export function encodeSip(msg: SipMessage): Buffer {
 }
 
 function matches(h: SipHeader, canonical: string): boolean {
+  // A header name is ASCII: its canonical form has its length, or it is a one-letter compact
+  // form. Most names of a message are ruled out by length alone, without a lookup.
+  const n = h.name.length;
+  if (n !== canonical.length && n !== 1) return false;
   return canonicalHeaderName(h.name) === canonical;
 }
 

@@ -59,6 +59,7 @@ export function registerLocally(req: SipRequest, opts: LocalRegisterOptions): Re
   const save: SipBinding[] = [];
   const remove: { aor: string; contact: string }[] = [];
   const granted: SipHeader[] = [];
+  const dn = addressUser(to!);
   for (const c of contacts) {
     const asked = c.expires ?? defaultExpires;
     if (asked === 0) {
@@ -69,12 +70,24 @@ export function registerLocally(req: SipRequest, opts: LocalRegisterOptions): Re
     const params = c.params.filter((p) => p.name.toLowerCase() !== 'expires');
     granted.push({ name: 'Contact', value: `${formatNameAddr({ ...c, params })};expires=${expires}` });
     save.push({
-      protocol: 'sip', transport: opts.transport, flow: opts.flow, register: opts.register, aor, contact: c.uri, deviceName: opts.deviceName, dn: addressUser(to!), callId, cseq: cseq.value.seq,
+      protocol: 'sip', transport: opts.transport, flow: opts.flow, register: opts.register, aor, contact: c.uri, deviceName: opts.deviceName, dn, callId, cseq: cseq.value.seq,
       expiresAt: new Date(now + expires * 1000).toISOString(), servedBy: 'local', source: opts.source,
     });
   }
-  const date: SipHeader = { name: 'Date', value: new Date(now).toUTCString() };
-  return { response: buildResponse(req, 200, 'OK', [...granted, date]), save, remove };
+  granted.push({ name: 'Date', value: httpDate(now) });
+  return { response: buildResponse(req, 200, 'OK', granted), save, remove };
+}
+
+// The Date header has whole seconds: a boot storm answers thousands of REGISTERs with one text.
+let dateSecond = -1;
+let dateText = '';
+function httpDate(now: number): string {
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(second * 1000).toUTCString();
+  }
+  return dateText;
 }
 
 /** The expiry CUCM granted to one contact in its 200 (contact param, else Expires header). */

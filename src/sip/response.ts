@@ -24,11 +24,13 @@ export function buildResponse(req: SipRequest, status: number, reason: string, e
 function toTag(req: SipRequest): string {
   const callId = req.headers.find((h) => canonicalHeaderName(h.name) === 'call-id')?.value ?? '';
   const text = `${callId} ${req.uri}`;
-  return fnv1a(text, 0x811c9dc5).toString(16).padStart(8, '0') + fnv1a(text, 0x050c5d1f).toString(16).padStart(8, '0').slice(0, 4);
-}
-
-function fnv1a(text: string, seed: number): number {
-  let h = seed;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h >>> 0;
+  // Both seeds in one pass over the text.
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193);
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0').slice(0, 4);
 }
