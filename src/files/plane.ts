@@ -2,6 +2,7 @@
 // served from the cache when CUCM does not answer or the WAN is down.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import type { WanSnapshot } from '../core/wan-state.js';
 import type { Plane, PlaneContext, PlaneModule } from '../core/plane.js';
 import { FILE_CACHE_MIGRATIONS, FileCache } from './cache.js';
 import { deviceOfFile } from './cisco-names.js';
@@ -68,6 +69,14 @@ export function createFilesPlane(ctx: PlaneContext): Plane {
     })
     : undefined;
 
+  // Which CUCM TFTP is lockstep-only, learnt from the file every CUCM has (auto-registration's
+  // default) while the WAN is up, so that the first boot storm already gets large blocks.
+  const learnUpstream = () => {
+    if (wan.isSurvival) return;
+    upstream.learnTftp('XMLDefault.cnf.xml').catch((e: unknown) => log.debug({ err: e }, 'could not ask CUCM TFTP for its options'));
+  };
+  const onWanChange = (snap: WanSnapshot) => { if (snap.state === 'online') learnUpstream(); };
+
   return {
     views: {
       files: () => ({ diskBytes: cache.diskBytes(), budgetBytes: files.diskBudgetMb * 1024 * 1024, mode: files.mode, inFlight: readThrough.inFlight, files: cache.list() }),
@@ -92,9 +101,12 @@ export function createFilesPlane(ctx: PlaneContext): Plane {
       await tftp.listen();
       if (http) await http.listen();
       prefetch.start();
+      wan.on('change', onWanChange);
+      learnUpstream();
       log.info({ address: config.lan.address, tftp: files.tftpPort, tftpThreads: pool?.size ?? 0, http: files.httpPort, mode: files.mode }, 'file service listening');
     },
     async stop() {
+      wan.off('change', onWanChange);
       prefetch.stop();
       await Promise.all([tftp?.close(), http?.close()]);
       await pool?.close();

@@ -10,7 +10,7 @@
 import { Agent } from 'node:http';
 import type { Validators } from './cache.js';
 import { fetchHttp, type UpstreamSink } from './upstream-http.js';
-import { fetchTftp } from './tftp/client.js';
+import { fetchTftp, type Negotiated } from './tftp/client.js';
 
 export type { UpstreamSink } from './upstream-http.js';
 
@@ -83,6 +83,24 @@ export class Upstream {
     return { kind: 'unreachable', error: errors.join('; ') || 'no CUCM configured' };
   }
 
+  /**
+   * Asks each member's TFTP for a small file's size with Outpost's usual options and ends the
+   * transfer after the OACK: whether it answers windowsize tells, before the first phone boots,
+   * which members get large blocks. A member without the file or without TFTP teaches nothing.
+   */
+  async learnTftp(name: string): Promise<void> {
+    const timeoutMs = Math.max(100, Math.ceil(this.opts.timeoutMs / 3));
+    await Promise.all(this.opts.hosts.map(async (host) => {
+      const r = await fetchTftp({ host, port: this.opts.tftpPort, filename: name, blksize: SAFE_BLKSIZE, windowsize: UPSTREAM_WINDOW, tsize: true, sizeOnly: true, timeoutMs, retries: 2, onData: () => undefined });
+      if (r.ok) this.learnFrom(host, r.negotiated);
+    }));
+  }
+
+  /** Whether this member's TFTP has shown itself lockstep-only. */
+  isLockstep(host: string): boolean {
+    return this.lockstep.has(host);
+  }
+
   /** Closes the kept-open HTTP connections. */
   close(): void {
     this.agent.destroy();
@@ -113,12 +131,15 @@ export class Upstream {
       r = await attempt(SAFE_BLKSIZE, UPSTREAM_WINDOW);
     }
     if (r.ok) {
-      const { blksize, windowsize, optionsAccepted } = r.negotiated;
-      if (optionsAccepted && windowsize <= 1) this.lockstep.add(host);
-      if (windowsize > 1) this.lockstep.delete(host);
-      return { kind: 'ok', size: r.size, via: 'tftp', host, blksize, windowsize };
+      this.learnFrom(host, r.negotiated);
+      return { kind: 'ok', size: r.size, via: 'tftp', host, blksize: r.negotiated.blksize, windowsize: r.negotiated.windowsize };
     }
     if (r.code === 1) return { kind: 'missing', host };
     return started || r.code !== undefined ? { kind: 'failed', error: `${host} TFTP: ${r.error}` } : { kind: 'unreachable', error: `${host} TFTP: ${r.error}` };
+  }
+
+  private learnFrom(host: string, negotiated: Negotiated): void {
+    if (negotiated.windowsize > 1) this.lockstep.delete(host);
+    else if (negotiated.optionsAccepted) this.lockstep.add(host);
   }
 }

@@ -136,7 +136,15 @@ describe('read-through from real upstreams', () => {
     const load = await fetchInto(lockstep, 'load-2mb.loads');
     expect(load.r).toMatchObject({ kind: 'ok', via: 'tftp', blksize: 16_384, windowsize: 1 });
     expect(sha(load.data)).toBe(sha(pattern(2 * 1024 * 1024 + 5, 1)));
+    // Learnt before any fetch, from one OACK (the transfer ends there).
+    const learnt = new Upstream({ hosts: [HOST], tftpPort: tftpdPort, httpPort: 0, timeoutMs: 1500, lockstepBlksize: 16_384 });
+    await learnt.learnTftp('dialplan.xml');
+    expect(learnt.isLockstep(HOST)).toBe(true);
+    expect((await fetchInto(learnt, 'load-2mb.loads')).r).toMatchObject({ kind: 'ok', blksize: 16_384 });
+    learnt.close();
     const windowed = new Upstream({ hosts: [HOST], tftpPort: atftpdPort, httpPort: 0, timeoutMs: 1500, lockstepBlksize: 16_384 });
+    await windowed.learnTftp('dialplan.xml');
+    expect(windowed.isLockstep(HOST)).toBe(false);
     await fetchInto(windowed, 'dialplan.xml');
     const windowedLoad = await fetchInto(windowed, 'load-2mb.loads');
     expect(windowedLoad.r).toMatchObject({ kind: 'ok', via: 'tftp', blksize: 1428, windowsize: 32 });
