@@ -117,10 +117,11 @@ export const configSchema = z.strictObject({
     upstreamTimeoutMs: z.number().int().min(100).max(60_000).default(1500),
     /**
      * Block size asked of a CUCM TFTP that has no windowsize (lockstep: one WAN round trip per
-     * block). Larger blocks cross the WAN as IP fragments; where they are lost Outpost falls
-     * back to 1428-byte blocks for a while. 1428 turns large blocks off.
+     * block). Larger blocks cross the WAN as IP fragments: a lost fragment costs its block one
+     * retransmission, which even at 1 % frame loss costs less than 23 times more round trips.
+     * Where no large block arrives at all, Outpost falls back to 1428 for a while. 1428: off.
      */
-    upstreamLockstepBlksize: z.number().int().min(1428).max(65_464).default(16_384),
+    upstreamLockstepBlksize: z.number().int().min(1428).max(65_464).default(32_768),
     /** Concurrent TFTP transfers; beyond it phones are told "busy" and retry (a boot storm of a large branch fits). */
     maxTransfers: z.number().int().min(1).max(4096).default(512),
     /** Threads serving cached files over TFTP (a boot storm then uses every core); 0 serves on the main thread. Default: one per core. */
