@@ -124,8 +124,8 @@ export const configSchema = z.strictObject({
     upstreamLockstepBlksize: z.number().int().min(1428).max(65_464).default(32_768),
     /** Concurrent TFTP transfers; beyond it phones are told "busy" and retry (a boot storm of a large branch fits). */
     maxTransfers: z.number().int().min(1).max(4096).default(512),
-    /** Threads serving cached files over TFTP (a boot storm then uses every core); 0 serves on the main thread. Default: one per core. */
-    tftpThreads: z.number().int().min(0).max(64).optional(),
+    /** Cached files go out over TFTP from native threads, one per transfer (a boot storm uses every core); false serves every transfer on the event loop. */
+    tftpThreads: z.boolean().default(true),
     /** Age after which a cached file is checked with CUCM again before it is served (while online). */
     revalidateAfterSeconds: z.number().int().min(0).max(604_800).default(300),
     /** How long "CUCM has no such file" is remembered. */

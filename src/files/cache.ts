@@ -199,24 +199,22 @@ export class FileCache {
   }
 
   /**
-   * Keeps a verified file in memory (within the memory budget), in shared memory so that TFTP
-   * transfer threads serve it without a copy per phone. Returns the bytes to serve.
+   * Keeps a verified file in memory (within the memory budget); TFTP transfer threads serve
+   * these very bytes, without a copy per phone. Returns the bytes to serve.
    */
   private remember(sha256: string, data: Buffer): Buffer {
     const budget = this.opts.memoryBudgetBytes ?? 128 * 1024 * 1024;
     const known = this.hot.get(sha256);
     if (known) return known;
     if (data.length > budget) return data;
-    const shared = Buffer.from(new SharedArrayBuffer(data.length));
-    data.copy(shared);
-    this.hot.set(sha256, shared);
-    this.hotBytes += shared.length;
+    this.hot.set(sha256, data);
+    this.hotBytes += data.length;
     for (const [k, v] of this.hot) {
       if (this.hotBytes <= budget) break;
       this.hot.delete(k);
       this.hotBytes -= v.length;
     }
-    return shared;
+    return data;
   }
 
   /** Deletes a content object no name points at any more; true when it was deleted. */

@@ -9,7 +9,7 @@ export function createFilesMetrics() {
     upstreamFetches: new Counter({ name: 'outpost_files_upstream_fetches_total', help: 'Fetches and revalidations sent to CUCM', registers: [] }),
     readAheads: new Counter({ name: 'outpost_files_read_aheads_total', help: 'Fetches started for files a phone\'s configuration names, before the phone asked', registers: [] }),
     upstreamBytes: new Counter({ name: 'outpost_files_upstream_bytes_total', help: 'Bytes received from CUCM', registers: [] }),
-    tftpTransfers: new Counter({ name: 'outpost_files_tftp_transfers_total', help: 'TFTP transfers by outcome and where they ran (a transfer thread, or the main thread)', labelNames: ['outcome', 'thread'], registers: [] }),
+    tftpTransfers: new Counter({ name: 'outpost_files_tftp_transfers_total', help: 'TFTP transfers by outcome and where they ran (thread=native: a native transfer thread; main: the event loop)', labelNames: ['outcome', 'thread'], registers: [] }),
     servedBytes: new Counter({ name: 'outpost_files_served_bytes_total', help: 'Bytes sent to phones', labelNames: ['protocol'], registers: [] }),
     staleServes: new Counter({ name: 'outpost_files_stale_serves_total', help: 'Cached files served because CUCM could not be asked', registers: [] }),
     negativeHits: new Counter({ name: 'outpost_files_negative_hits_total', help: 'Requests answered from the not-found memory', registers: [] }),

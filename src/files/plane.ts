@@ -1,7 +1,6 @@
 // Files plane: TFTP (and HTTP on :6970) for phones, read through to CUCM while the WAN is up,
 // served from the cache when CUCM does not answer or the WAN is down.
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import type { WanSnapshot } from '../core/wan-state.js';
 import type { Plane, PlaneContext, PlaneModule } from '../core/plane.js';
 import { FILE_CACHE_MIGRATIONS, FileCache } from './cache.js';
@@ -14,7 +13,7 @@ import { Prefetcher } from './prefetch.js';
 import { ReadThrough } from './read-through.js';
 import { MAX_BLKSIZE } from './tftp/codec.js';
 import { TftpServer, type OpenResult } from './tftp/server.js';
-import { TransferPool } from './tftp/transfer-pool.js';
+import { TransferThreads } from './tftp/transfer-threads.js';
 import { Upstream } from './upstream.js';
 
 /** The largest TFTP block that fits one frame on the phones' interface (IP 20 + UDP 8 + TFTP 4). */
@@ -56,7 +55,7 @@ export function createFilesPlane(ctx: PlaneContext): Plane {
     const r = await service.open(filename, client, 'tftp');
     return r.ok ? { ok: true, source: r.source } : { ok: false, code: 1, message: r.message };
   };
-  let pool: TransferPool | undefined;
+  let threads: TransferThreads | undefined;
   let tftp: TftpServer | undefined;
   const http = files.httpPort > 0
     ? new HttpFileServer({
@@ -84,15 +83,15 @@ export function createFilesPlane(ctx: PlaneContext): Plane {
     async start() {
       registerFilesMetrics(metrics, registry);
       metrics.cacheBytes.set(cache.diskBytes());
-      pool = TransferPool.open(files.tftpThreads ?? availableParallelism());
+      threads = files.tftpThreads ? TransferThreads.open() : undefined;
       tftp = new TftpServer({
-        address: config.lan.address, port: files.tftpPort, open: openTftp, maxTransfers: files.maxTransfers, blksizeMax: blksizeForInterface(config.lan.interface), pool,
+        address: config.lan.address, port: files.tftpPort, open: openTftp, maxTransfers: files.maxTransfers, blksizeMax: blksizeForInterface(config.lan.interface), threads,
       });
       tftp.on('error', (e) => log.warn({ err: e }, 'TFTP server error'));
       tftp.on('transfer-refused', (e) => log.info({ file: e.filename, client: e.client, code: e.code }, 'TFTP request refused'));
       tftp.on('transfer-end', (e) => {
         metrics.servedBytes.inc({ protocol: 'tftp' }, e.bytes);
-        metrics.tftpTransfers.inc({ outcome: e.outcome, thread: e.onThread ? 'pool' : 'main' });
+        metrics.tftpTransfers.inc({ outcome: e.outcome, thread: e.onThread ? 'native' : 'main' });
         if (e.outcome !== 'complete') {
           const device = deviceOfFile(e.filename);
           inventory.record(device ? { deviceName: device } : { ip: e.client.address }, 'tftp', 'fail', `${e.filename}: transfer ${e.outcome}${e.error ? ` (${e.error})` : ''}`);
@@ -103,13 +102,13 @@ export function createFilesPlane(ctx: PlaneContext): Plane {
       prefetch.start();
       wan.on('change', onWanChange);
       learnUpstream();
-      log.info({ address: config.lan.address, tftp: files.tftpPort, tftpThreads: pool?.size ?? 0, http: files.httpPort, mode: files.mode }, 'file service listening');
+      log.info({ address: config.lan.address, tftp: files.tftpPort, tftpThreads: threads !== undefined, http: files.httpPort, mode: files.mode }, 'file service listening');
     },
     async stop() {
       wan.off('change', onWanChange);
       prefetch.stop();
       await Promise.all([tftp?.close(), http?.close()]);
-      await pool?.close();
+      await threads?.close();
       upstream.close();
       cache.close();
       unregisterFilesMetrics(metrics, registry);

@@ -1,6 +1,7 @@
 // Outpost's raw Ethernet port: one AF_PACKET socket bound to one interface, through which
 // the link plane (CDP, LLDP-MED) and the DHCP server send and receive whole frames.
-// JS sees a PacketSocket class; the TypeScript wrapper is src/native/raw-socket.ts.
+// JS sees a PacketSocket class; the TypeScript wrapper is src/native/raw-socket.ts. The addon
+// also carries the TFTP transfer threads (tftp_sender.cc); src/native/addon.ts loads it.
 #include <napi.h>
 #include <uv.h>
 
@@ -18,6 +19,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "tftp_sender.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -367,6 +370,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("PacketSocket", PacketSocket::Define(env));
+  outpost::InitTftpSender(env, exports);
   return exports;
 }
 

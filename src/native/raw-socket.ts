@@ -2,7 +2,7 @@
 // CDP, LLDP-MED and DHCP. Needs CAP_NET_RAW. Frames arrive as 'frame' events (whole frames,
 // Ethernet header included); Outpost's own transmissions are never delivered back.
 import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
+import { loadAddon } from './addon.js';
 import { packBpf, type BpfProgram } from './bpf.js';
 import { formatMac, requireMac } from '../util/mac.js';
 
@@ -32,7 +32,7 @@ export interface RawSocketStats {
   receiveErrors: number;
 }
 
-interface NativePacketSocket {
+export interface NativePacketSocket {
   readonly ifindex: number;
   readonly mac: Buffer;
   readonly mtu: number;
@@ -43,23 +43,6 @@ interface NativePacketSocket {
   start(onFrame: (frame: Buffer) => void, onError?: (error: Error) => void): void;
   close(): void;
 }
-type NativeModule = { PacketSocket: new (ifname: string, protocol: number) => NativePacketSocket };
-
-// Same relative path from src/native/ and dist/native/.
-const ADDON_PATH = '../../build/Release/outpost_packet.node';
-let addon: NativeModule | undefined;
-
-function loadAddon(): NativeModule {
-  if (!addon) {
-    try {
-      addon = createRequire(import.meta.url)(ADDON_PATH) as NativeModule;
-    } catch (e) {
-      throw new Error(`cannot load the raw-frame addon (${ADDON_PATH}); build it with \`npm run install\`: ${(e as Error).message}`, { cause: e });
-    }
-  }
-  return addon;
-}
-
 export class RawSocket extends EventEmitter {
   readonly mac: string;
   readonly macBytes: Buffer;

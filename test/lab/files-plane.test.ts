@@ -119,11 +119,11 @@ describe('files plane: caching TFTP and HTTP :6970 against real clients and upst
     expect(got?.toString()).toContain(`<processNodeName>${OUTPOST}</processNodeName>`);
   }, 60_000);
 
-  it('serves cached files from the transfer threads, byte-identical to every client', async () => {
-    const pooled = () => metric('outpost_files_tftp_transfers_total{outcome="complete",thread="pool"}');
-    const before = await pooled();
+  it('serves cached files from native transfer threads, byte-identical to every client', async () => {
+    const onThreads = () => metric('outpost_files_tftp_transfers_total{outcome="complete",thread="native"}');
+    const before = await onThreads();
     for (const client of Object.keys(clients)) expect(sha((await get(client, MEDIUM))!)).toBe(sha(upstream(MEDIUM)));
-    expect(await pooled()).toBe(before + Object.keys(clients).length);
+    expect(await onThreads()).toBe(before + Object.keys(clients).length);
   }, 60_000);
 
   it('matches names case-insensitively, serves the unsigned file for a missing .sgn, and answers CTL files at once', async () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TftpServer, type FileSource, type TransferEndEvent } from '../../src/files/tftp/server.js';
 import { fetchTftp } from '../../src/files/tftp/client.js';
-import type { TransferPool } from '../../src/files/tftp/transfer-pool.js';
+import { TransferThreads } from '../../src/files/tftp/transfer-threads.js';
 
 const HOST = '127.0.0.1';
 
@@ -52,6 +52,15 @@ function memorySource(data: Buffer): FileSource {
 
 interface Run { code: number | null; out: string }
 
+/**
+ * Waits (bounded) until `ready` holds: a transfer ends when the server hears the final ACK,
+ * which the client sends just before it exits, so its end event may trail the client a little.
+ */
+async function settled(ready: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ready() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+}
+
 /** Async on purpose: our server runs in this process and must keep answering. */
 function run(cmd: string, args: string[], cwd?: string): Promise<Run> {
   return new Promise((resolve) => {
@@ -74,10 +83,9 @@ function freeUdpPort(): Promise<number> {
 
 let work: string;
 let server: TftpServer;
-/** The same server with transfer threads (the built pool: its worker script exists only in dist/). */
+/** The same server with native transfer threads, serving files in memory. */
 let threaded: TftpServer;
 let threadedPort: number;
-let pool: TransferPool | undefined;
 const threadedEnds: TransferEndEvent[] = [];
 let port: number;
 const opened: string[] = [];
@@ -105,14 +113,12 @@ beforeAll(async () => {
   server.on('transfer-end', (e) => ended.push(e));
   port = (await server.listen()).port;
 
-  const built = (await import(join(process.cwd(), 'dist', 'files', 'tftp', 'transfer-pool.js'))) as typeof import('../../src/files/tftp/transfer-pool.js');
-  pool = built.TransferPool.open(2);
-  if (!pool) throw new Error('no transfer threads: run `npm run build` first');
-  const shared = (data: Buffer) => { const b = Buffer.from(new SharedArrayBuffer(data.length)); data.copy(b); return b; };
-  const sharedFiles = Object.fromEntries(Object.entries(FILES).map(([name, data]) => [name, shared(data)]));
+  const threads = TransferThreads.open();
+  if (!threads) throw new Error('the native addon is not built: run `npm run install`');
+  const inMemory: Record<string, Buffer> = { ...FILES, 'rollover.bin': rollover };
   threaded = new TftpServer({
-    address: HOST, port: 0, pool,
-    open: async (filename) => (sharedFiles[filename] ? { ok: true, source: { ...memorySource(sharedFiles[filename]), bytes: sharedFiles[filename] } } : { ok: false, code: 1, message: 'File not found' }),
+    address: HOST, port: 0, threads,
+    open: async (filename) => (inMemory[filename] ? { ok: true, source: { ...memorySource(inMemory[filename]), bytes: inMemory[filename] } } : { ok: false, code: 1, message: 'File not found' }),
   });
   threaded.on('transfer-end', (e) => threadedEnds.push(e));
   threadedPort = (await threaded.listen()).port;
@@ -134,7 +140,6 @@ afterAll(async () => {
   if (tftpd?.pid) process.kill(tftpd.pid, 'SIGTERM');
   await server?.close();
   await threaded?.close();
-  await pool?.close();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -166,6 +171,7 @@ describe('Outpost TFTP server with real clients', () => {
     const r = await run('tftp', ['-m', 'binary', HOST, String(port), '-c', 'get', 'rollover.bin', out], work);
     expect(r.code, r.out).toBe(0);
     expect(readFileSync(out).equals(rollover)).toBe(true);
+    await settled(() => ended.some((e) => e.filename === 'rollover.bin'));
     const end = ended.find((e) => e.filename === 'rollover.bin');
     expect(end?.outcome).toBe('complete');
     expect(end?.blocks).toBeGreaterThan(65535);
@@ -212,7 +218,8 @@ describe('Outpost TFTP server with real clients', () => {
     expect(readFileSync(b).equals(FILES['load-1mb.bin'])).toBe(true);
   });
 
-  it('reports transfer-end events with bytes and outcome', () => {
+  it('reports transfer-end events with bytes and outcome', async () => {
+    await settled(() => ended.filter((e) => e.filename === 'load-3mb.bin').length >= 4);
     const done = ended.filter((e) => e.filename === 'load-3mb.bin');
     expect(done.length).toBeGreaterThanOrEqual(4);
     for (const e of done) {
@@ -242,8 +249,18 @@ describe('Outpost TFTP server on transfer threads with real clients', () => {
     expect(readFileSync(out).equals(FILES['dialplan.txt'])).toBe(true);
   });
 
-  it('reports every transfer as complete, on a thread', () => {
-    expect(threadedEnds.length).toBe(4 * (SIZED.length + 1) + 1);
+  it('serves a load past 65535 blocks (block number rollover) to tftp-hpa from a thread', async () => {
+    const out = join(work, 'threaded-rollover-hpa.bin');
+    const r = await run('tftp', ['-m', 'binary', HOST, String(threadedPort), '-c', 'get', 'rollover.bin', out], work);
+    expect(r.code, r.out).toBe(0);
+    expect(readFileSync(out).equals(rollover)).toBe(true);
+    await settled(() => threadedEnds.some((e) => e.filename === 'rollover.bin'));
+    expect(threadedEnds.find((e) => e.filename === 'rollover.bin')?.blocks).toBeGreaterThan(65535);
+  });
+
+  it('reports every transfer as complete, on a thread', async () => {
+    await settled(() => threadedEnds.length >= 4 * (SIZED.length + 1) + 2);
+    expect(threadedEnds.length).toBe(4 * (SIZED.length + 1) + 2);
     for (const e of threadedEnds) expect(e).toMatchObject({ outcome: 'complete', onThread: true });
   });
 });

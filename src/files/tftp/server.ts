@@ -9,7 +9,7 @@ import { checkRequestedName } from './filename.js';
 import { negotiate } from './negotiate.js';
 import { blockReader, type FileSource } from './block-reader.js';
 import { connectedTransferSocket, ReadTransfer, type Peer, type TransferResult } from './transfer.js';
-import type { TransferPool } from './transfer-pool.js';
+import type { ThreadedTransfer, TransferThreads } from './transfer-threads.js';
 
 export type { FileSource } from './block-reader.js';
 export type { Peer, TransferOutcome } from './transfer.js';
@@ -33,8 +33,8 @@ export interface TftpServerOptions {
   retries?: number;
   /** How long a single read from the file source may wait (a slow upstream fetch). */
   sourceTimeoutMs?: number;
-  /** Threads that serve files already in (shared) memory; without it the main thread serves all. */
-  pool?: TransferPool;
+  /** Native threads that serve files already in memory; without them the main thread serves all. */
+  threads?: TransferThreads;
 }
 
 export interface TransferStartEvent {
@@ -52,7 +52,7 @@ export interface TransferEndEvent extends TransferResult {
   filename: string;
   client: Peer;
   durationMs: number;
-  /** Served by a transfer thread (a file in shared memory) rather than the main thread. */
+  /** Served by a native transfer thread (a file in memory) rather than the main thread. */
   onThread: boolean;
 }
 
@@ -81,7 +81,7 @@ interface ActiveRequest {
   transfer?: { abort(reason: string, quietly?: boolean): void };
 }
 
-const DEFAULTS: Omit<Required<TftpServerOptions>, 'address' | 'port' | 'open' | 'pool'> = {
+const DEFAULTS: Omit<Required<TftpServerOptions>, 'address' | 'port' | 'open' | 'threads'> = {
   maxTransfers: 64,
   blksizeMax: 1468,
   windowsizeMax: 64,
@@ -92,7 +92,7 @@ const DEFAULTS: Omit<Required<TftpServerOptions>, 'address' | 'port' | 'open' | 
 };
 
 export class TftpServer extends EventEmitter<TftpServerEvents> {
-  private readonly opts: Required<Omit<TftpServerOptions, 'pool'>> & { pool?: TransferPool };
+  private readonly opts: Required<Omit<TftpServerOptions, 'threads'>> & { threads?: TransferThreads };
   private socket: Socket | undefined;
   /** Client TID ("addr:port") -> the file it asked for, and its transfer once `open` found it. */
   private readonly active = new Map<string, ActiveRequest>();
@@ -200,24 +200,32 @@ export class TftpServer extends EventEmitter<TftpServerEvents> {
     const params = negotiate(options, source.size, mode, this.opts);
     const id = this.nextId++;
     const started = Date.now();
-    const pool = this.opts.pool;
-    const onThread = pool?.accepts(source.bytes) ?? false;
-    const end = (result: TransferResult) => {
+    const end = (onThread: boolean) => (result: TransferResult) => {
       this.forget(key, request);
       this.emit('transfer-end', { id, filename, client, durationMs: Date.now() - started, onThread, ...result });
     };
     const tsize = params.oack.some((o) => o.name.toLowerCase() === 'tsize') ? source.size : undefined;
-    if (pool && onThread && source.bytes) {
-      const { timeoutMs, maxTimeoutMs, retries, sourceTimeoutMs } = this.opts;
-      const timing = { timeoutMs, maxTimeoutMs, retries, sourceTimeoutMs };
-      request.transfer = pool.run({ address: this.opts.address, client, mode, params, timing, bytes: source.bytes }, end);
-    } else {
+    request.transfer = this.startOnThread(source, { address: this.opts.address, client, mode, params }, end(true));
+    if (!request.transfer) {
       const socket = await connectedTransferSocket(this.opts.address, client);
-      const transfer = new ReadTransfer(socket, blockReader(source, mode, params.blksize), params, this.opts, end);
+      const transfer = new ReadTransfer(socket, blockReader(source, mode, params.blksize), params, this.opts, end(false));
       request.transfer = transfer;
       transfer.start();
     }
     this.emit('transfer-start', { id, filename, client, mode, blksize: params.blksize, windowsize: params.windowsize, tsize });
+  }
+
+  /** Starts the transfer on a native thread when the whole file is in memory and a thread can be had. */
+  private startOnThread(source: FileSource, job: Omit<ThreadedTransfer, 'timing' | 'bytes'>, end: (result: TransferResult) => void): ActiveRequest['transfer'] {
+    const threads = this.opts.threads;
+    if (!threads?.accepts(source.bytes)) return undefined;
+    const { timeoutMs, maxTimeoutMs, retries, sourceTimeoutMs } = this.opts;
+    try {
+      return threads.run({ ...job, timing: { timeoutMs, maxTimeoutMs, retries, sourceTimeoutMs }, bytes: source.bytes }, end);
+    } catch (e) {
+      this.reportError(e instanceof Error ? e : new Error(String(e))); // no thread to be had: the event loop serves it
+      return undefined;
+    }
   }
 
   private forget(key: string, request: ActiveRequest): void {

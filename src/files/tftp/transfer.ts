@@ -112,7 +112,11 @@ export class ReadTransfer {
     // An ACK is all a transfer mostly hears: read its block number without a full decode.
     if (msg.length === 4 && msg[0] === 0 && msg[1] === 4) return this.onAck(msg.readUInt16BE(2));
     const decoded = decodeTftp(msg);
-    if (!decoded.ok) return;
+    if (!decoded.ok) {
+      // An ERROR is the client giving up, however it is spelled (some omit the final NUL).
+      if (msg.length >= 4 && msg[0] === 0 && msg[1] === 5) this.finish('client-error', `client sent error ${msg.readUInt16BE(2)}: ${msg.toString('latin1', 4).replace(/\0.*$/s, '')}`);
+      return;
+    }
     const pkt = decoded.value;
     if (pkt.op === 'ack') this.onAck(pkt.block);
     else if (pkt.op === 'error') this.finish('client-error', `client sent error ${pkt.code}: ${pkt.message}`);

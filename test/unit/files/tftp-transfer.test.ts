@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decodeTftp, encodeTftp, type TftpPacket } from '../../../src/files/tftp/codec.js';
 import { TftpServer, type TftpServerOptions, type TransferEndEvent } from '../../../src/files/tftp/server.js';
 import { fetchTftp } from '../../../src/files/tftp/client.js';
+import { TransferThreads } from '../../../src/files/tftp/transfer-threads.js';
 
 const HOST = '127.0.0.1';
 
@@ -65,12 +66,23 @@ function data(n: number): Buffer {
   return Buffer.from(Array.from({ length: n }, (_, i) => i & 0xff));
 }
 
-async function startServer(file: Buffer, extra: Partial<TftpServerOptions> = {}) {
+/** Both engines serve a file in memory: the event loop (ReadTransfer) and native threads. */
+const threads = TransferThreads.open();
+if (!threads) throw new Error('the native addon is not built: run `npm run install`');
+const ENGINES = [['the event loop', undefined], ['a native thread', threads]] as const;
+
+/** A file source; with `bytes` (the whole file in memory) when native threads are to serve it. */
+function sourceOf(file: Buffer, engine: TransferThreads | undefined) {
+  return { size: file.length, read: async (o: number, l: number) => file.subarray(o, o + l), ...(engine ? { bytes: file } : {}) };
+}
+
+async function startEngineServer(file: Buffer, extra: Partial<TftpServerOptions> = {}, engine?: TransferThreads) {
   const ends: TransferEndEvent[] = [];
   const server = new TftpServer({
     address: HOST,
     port: 0,
-    open: async (name) => (name === 'f' ? { ok: true, source: { size: file.length, read: async (o, l) => file.subarray(o, o + l) } } : { ok: false, code: 1, message: 'File not found' }),
+    open: async (name) => (name === 'f' ? { ok: true, source: sourceOf(file, engine) } : { ok: false, code: 1, message: 'File not found' }),
+    threads: engine,
     ...extra,
   });
   server.on('transfer-end', (e) => ends.push(e));
@@ -90,7 +102,9 @@ const waitFor = async (cond: () => boolean, ms = 3000) => {
   while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
 };
 
-describe('TFTP server transfers', () => {
+for (const [engine, threads] of ENGINES) describe(`TFTP server transfers on ${engine}`, () => {
+  const startServer = (file: Buffer, extra: Partial<TftpServerOptions> = {}) => startEngineServer(file, extra, threads);
+
   it('does not answer a duplicate ACK in lockstep (no sorcerer\'s apprentice)', async () => {
     const { port } = await startServer(data(2000), { timeoutMs: 5000 });
     const c = await peer();
@@ -131,7 +145,7 @@ describe('TFTP server transfers', () => {
     expect(d2?.pkt).toMatchObject({ op: 'data', block: 2 });
     c.send({ op: 'ack', block: 2 }, tid);
     await waitFor(() => ends.length === 1);
-    expect(ends[0]).toMatchObject({ outcome: 'complete', bytes: 1000, blocks: 2 });
+    expect(ends[0]).toMatchObject({ outcome: 'complete', bytes: 1000, blocks: 2, onThread: threads !== undefined });
   });
 
   it('says "busy" above the transfer cap and ignores a repeated RRQ from the same client', async () => {
@@ -151,7 +165,7 @@ describe('TFTP server transfers', () => {
     const files: Record<string, Buffer> = { f: data(5000), g: data(700) };
     const { port, ends } = await startServer(Buffer.alloc(0), {
       timeoutMs: 5000,
-      open: async (name) => (files[name] ? { ok: true, source: { size: files[name].length, read: async (o, l) => files[name].subarray(o, o + l) } } : { ok: false, code: 1, message: 'File not found' }),
+      open: async (name) => (files[name] ? { ok: true, source: sourceOf(files[name], threads) } : { ok: false, code: 1, message: 'File not found' }),
     });
     const c = await peer();
     c.send({ op: 'rrq', filename: 'f', mode: 'octet', options: [] }, port);
@@ -167,7 +181,8 @@ describe('TFTP server transfers', () => {
     expect(g2?.pkt).toMatchObject({ op: 'data', block: 2 });
     c.send({ op: 'ack', block: 2 }, g1!.from.port);
     await waitFor(() => ends.length === 2);
-    expect(ends.map((e) => [e.filename, e.outcome])).toEqual([['f', 'aborted'], ['g', 'complete']]);
+    // A native thread reports its end when it wakes up, so the two ends may come in either order.
+    expect(ends.map((e) => [e.filename, e.outcome]).sort()).toEqual([['f', 'aborted'], ['g', 'complete']]);
     expect(await c.next(300)).toBeUndefined(); // f's transfer sent nothing more, no error either
   });
 
@@ -194,6 +209,47 @@ describe('TFTP server transfers', () => {
     c.send({ op: 'error', code: 8, message: 'no thanks' }, oack!.from.port);
     await waitFor(() => ends.length === 1);
     expect(ends[0].outcome).toBe('client-error');
+  });
+
+  it('shrugs off hostile packets on the transfer port (short, oversized, unknown opcodes) and completes', async () => {
+    const file = data(3000);
+    const { port, ends } = await startServer(file, { timeoutMs: 5000 });
+    const c = await peer();
+    c.send({ op: 'rrq', filename: 'f', mode: 'octet', options: [] }, port);
+    let got = await c.next();
+    const tid = got!.from.port;
+    let seed = 7;
+    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8;
+    for (let i = 0; i < 2000; i++) {
+      const junk = Buffer.alloc(i % 100 === 0 ? 65_000 : random() % 600);
+      for (let j = 0; j < junk.length; j++) junk[j] = random() & 0xff;
+      if (junk.length >= 2 && (junk[1] === 4 || junk[1] === 5)) junk[1] = 9; // no ACK or ERROR by chance
+      c.socket.send(junk, tid, HOST);
+    }
+    c.socket.send(Buffer.from([0, 4, 0]), tid, HOST); // a truncated ACK
+    // The flood overflows the transfer socket's receive queue; the ACKs go once it has drained.
+    await new Promise((r) => setTimeout(r, 500));
+    const received: Buffer[] = [];
+    for (let block = 1; got && got.pkt.op === 'data'; block++) {
+      expect(got.pkt.block).toBe(block);
+      received.push(got.pkt.data);
+      c.send({ op: 'ack', block }, tid);
+      got = received.reduce((n, b) => n + b.length, 0) < file.length || received.at(-1)!.length === 512 ? await c.next() : undefined;
+    }
+    expect(Buffer.concat(received).equals(file)).toBe(true);
+    await waitFor(() => ends.length === 1);
+    expect(ends[0]).toMatchObject({ outcome: 'complete', bytes: 3000 });
+  });
+
+  it('ends the transfer on an ERROR from the client, even one without its terminating NUL', async () => {
+    const { port, ends } = await startServer(data(3000), { timeoutMs: 5000 });
+    const c = await peer();
+    c.send({ op: 'rrq', filename: 'f', mode: 'octet', options: [] }, port);
+    const first = await c.next();
+    c.socket.send(Buffer.from('\x00\x05\x00\x03disk full'), first!.from.port, HOST);
+    await waitFor(() => ends.length === 1);
+    expect(ends[0]).toMatchObject({ outcome: 'client-error' });
+    expect(ends[0].error).toMatch(/disk full/);
   });
 
   it('answers a malformed request with error 4 and stays up', async () => {
@@ -271,9 +327,9 @@ describe('TFTP client behaviour', () => {
     expect(await fetching).toEqual({ ok: false, error: 'aborted' });
   });
 
-  it('fetches through a lossy window from the Outpost server', async () => {
+  for (const [engine, threads] of ENGINES) it(`fetches through a lossy window from the Outpost server on ${engine}`, async () => {
     const file = data(1428 * 40 + 3);
-    const { port, ends } = await startServer(file, { timeoutMs: 100 });
+    const { port, ends } = await startEngineServer(file, { timeoutMs: 100 }, threads);
     // A relay that drops every 7th packet coming from the server.
     const relay = await peer();
     let clientPort: number | undefined;
