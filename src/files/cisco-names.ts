@@ -36,6 +36,17 @@ export function unsignedName(name: string): string | undefined {
   return /\.sgn$/i.test(name) ? name.slice(0, -4) : undefined;
 }
 
+/**
+ * The phone's own files it asks for next when it boots: CTLSEP<MAC>.tlv, then ITLSEP<MAC>.tlv,
+ * then SEP<MAC>.cnf.xml, one after the other.
+ */
+export function bootFilesAfter(name: string): string[] {
+  const trust = /^(CTL|ITL)(SEP[0-9A-F]{12})\.tlv$/i.exec(name);
+  if (!trust) return [];
+  const device = trust[2].toUpperCase();
+  return trust[1].toUpperCase() === 'CTL' ? [`ITL${device}.tlv`, configFileOf(device)] : [configFileOf(device)];
+}
+
 export function configFileOf(deviceName: string): string {
   return `${deviceName.toUpperCase()}.cnf.xml`;
 }

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Inventory, JourneyStep, PhoneKey } from '../core/inventory.js';
 import { configFacts, type ConfigFacts } from './cnf/facts.js';
 import { rewriteConfig, type RewriteMode } from './cnf/rewrite.js';
-import { DEFAULT_CONFIG, deviceOfConfig, deviceOfFile, isConfigFile, isCtlFile, normalizeName, unsignedName } from './cisco-names.js';
+import { bootFilesAfter, DEFAULT_CONFIG, deviceOfConfig, deviceOfFile, isConfigFile, isCtlFile, normalizeName, unsignedName } from './cisco-names.js';
 import { bufferSource } from './growing-file.js';
 import type { FilesMetrics } from './metrics.js';
 import type { ReadThrough } from './read-through.js';
@@ -45,6 +45,14 @@ export class FileService {
       this.o.inventory.record(key, step, outcome, via === 'prefetch' ? `prefetch: ${detail}` : detail, device && via !== 'prefetch' ? { ip: client.address } : undefined);
     };
     const count = (source: 'cache' | 'upstream' | 'none') => this.o.metrics.requests.inc({ protocol: via, source });
+    const unsigned = unsignedName(name);
+    if (via !== 'prefetch') {
+      // A booting phone asks for its trust lists, then its configuration, each a WAN round trip
+      // away when not cached: ask CUCM for the next ones now, and the phone's requests join them.
+      // Likewise for `X.sgn`: should CUCM not have it, `X` is already on its way.
+      for (const next of bootFilesAfter(name)) this.o.readThrough.warm(next);
+      if (unsigned) this.o.readThrough.warm(unsigned);
+    }
 
     if (isCtlFile(name) && !this.o.secureCluster) {
       count('none');
@@ -54,7 +62,6 @@ export class FileService {
 
     let served = name;
     let found = await this.o.readThrough.lookup(name);
-    const unsigned = unsignedName(name);
     if (found.kind !== 'file' && unsigned) {
       // CUCM serves the unsigned file when the signed one does not exist.
       served = unsigned;

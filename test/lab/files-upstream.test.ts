@@ -186,6 +186,28 @@ describe('read-through from real upstreams', () => {
     expect(await fetches()).toBe(4);
   });
 
+  it('reads ahead on a booting phone\'s trust list (its ITL file and cnf.xml) and on a .sgn name (the unsigned file)', async () => {
+    put('SEP00112233445A.cnf.xml', '<device><loadInformation>load-2mb</loadInformation></device>\n');
+    put('SEP00112233445B.cnf.xml', '<device></device>\n');
+    const { rt, fetches, db, metrics } = readThrough({ tftpPort: tftpdPort, httpPort: 0 });
+    const service = new FileService({
+      readThrough: rt, inventory: new Inventory(db), metrics, log: pino({ level: 'silent' }), mode: 'passthrough', address: '10.20.0.1', sipPort: 5060, secureCluster: false,
+    });
+    const ctl = await service.open('CTLSEP00112233445A.tlv', { address: '10.20.0.50' }, 'tftp');
+    expect(ctl.ok).toBe(false); // a non-secure cluster: at once, without CUCM
+    expect((await metrics.readAheads.get()).values[0]?.value).toBe(2);
+    expect((await service.open('ITLSEP00112233445A.tlv', { address: '10.20.0.50' }, 'tftp')).ok).toBe(false); // this CUCM has none
+    expect((await service.open('SEP00112233445A.cnf.xml', { address: '10.20.0.50' }, 'tftp')).ok).toBe(true);
+    // Every fetch so far was a read-ahead (ITL, cnf.xml, then what the cnf.xml names): the phone's own requests joined them.
+    const readAheads = async () => (await metrics.readAheads.get()).values[0]?.value ?? 0;
+    expect(await fetches()).toBe(await readAheads());
+    // A signed name: its unsigned file is asked for at the same time, not after CUCM says no.
+    const [fetched, readAhead] = [await fetches(), await readAheads()];
+    const signed = await service.open('SEP00112233445B.cnf.xml.sgn', { address: '10.20.0.51' }, 'tftp');
+    expect(signed.ok && signed.name).toBe('SEP00112233445B.cnf.xml');
+    expect([await fetches() - fetched, await readAheads() - readAhead]).toEqual([2, 1]);
+  });
+
   it('remembers a file CUCM does not have, without asking again', async () => {
     const { rt, fetches } = readThrough({ tftpPort: tftpdPort, httpPort });
     expect((await rt.lookup('CTLFile.tlv')).kind).toBe('missing');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deviceOfConfig, deviceOfFile, isConfigFile, isCtlFile, normalizeName, unsignedName } from '../../../src/files/cisco-names.js';
+import { bootFilesAfter, deviceOfConfig, deviceOfFile, isConfigFile, isCtlFile, normalizeName, unsignedName } from '../../../src/files/cisco-names.js';
 import { GrowingFile } from '../../../src/files/growing-file.js';
 import { parseRange } from '../../../src/files/http-server.js';
 import { NegativeCache } from '../../../src/files/negative-cache.js';
@@ -19,6 +19,11 @@ describe('Cisco file names', () => {
     expect(unsignedName('SEP001122334455.cnf.xml.sgn')).toBe('SEP001122334455.cnf.xml');
     expect(unsignedName('a.xml')).toBeUndefined();
     expect(normalizeName('/SEP001122334455.cnf.xml')).toBe('SEP001122334455.cnf.xml');
+  });
+  it('knows which of its own files a booting phone asks for next', () => {
+    expect(bootFilesAfter('ctlsep00112233445a.tlv')).toEqual(['ITLSEP00112233445A.tlv', 'SEP00112233445A.cnf.xml']);
+    expect(bootFilesAfter('ITLSEP00112233445A.tlv')).toEqual(['SEP00112233445A.cnf.xml']);
+    for (const n of ['CTLFile.tlv', 'ITLFile.tlv', 'SEP00112233445A.cnf.xml', 'dialplan.xml']) expect(bootFilesAfter(n)).toEqual([]);
   });
 });
 
