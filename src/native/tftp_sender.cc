@@ -125,23 +125,21 @@ class Sender {
     return result_;
   }
 
+  // One datagram per wake-up: in lockstep that is the only one, and a second recv() would only
+  // say EAGAIN; when more are queued, poll() returns at once.
   void Receive() {
     uint8_t packet[516];
-    for (;;) {
-      ssize_t n = recv(fd_, packet, sizeof(packet), 0);
-      // An ICMP error on the connected socket (ECONNREFUSED) means nothing more than a lost
-      // packet would: the retransmission timer decides.
-      if (n < 0) return;
-      if (n < 4) continue;
-      uint16_t op = static_cast<uint16_t>(packet[0] << 8 | packet[1]);
-      uint16_t arg = static_cast<uint16_t>(packet[2] << 8 | packet[3]);
-      if (op == kOpAck) {
-        OnAck(arg);
-      } else if (op == kOpError) {
-        size_t len = strnlen(reinterpret_cast<char*>(packet + 4), static_cast<size_t>(n) - 4);
-        Finish("client-error", "client sent error " + std::to_string(arg) + ": " + std::string(reinterpret_cast<char*>(packet + 4), len));
-      }
-      if (done_) return;
+    ssize_t n = recv(fd_, packet, sizeof(packet), 0);
+    // An ICMP error on the connected socket (ECONNREFUSED) means nothing more than a lost
+    // packet would: the retransmission timer decides.
+    if (n < 4) return;
+    uint16_t op = static_cast<uint16_t>(packet[0] << 8 | packet[1]);
+    uint16_t arg = static_cast<uint16_t>(packet[2] << 8 | packet[3]);
+    if (op == kOpAck) {
+      OnAck(arg);
+    } else if (op == kOpError) {
+      size_t len = strnlen(reinterpret_cast<char*>(packet + 4), static_cast<size_t>(n) - 4);
+      Finish("client-error", "client sent error " + std::to_string(arg) + ": " + std::string(reinterpret_cast<char*>(packet + 4), len));
     }
   }
 
