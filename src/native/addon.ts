@@ -1,5 +1,6 @@
-// Outpost's native addon: raw Ethernet sockets (packet_socket.cc) and the TFTP transfer
-// threads (tftp_sender.cc), built by `npm run install` (node-gyp).
+// Outpost's native addon: raw Ethernet sockets (packet_socket.cc), the TFTP transfer threads
+// (tftp_sender.cc) and the SIP port's sending thread (datagram_sender.cc), built by
+// `npm run install` (node-gyp).
 import { createRequire } from 'node:module';
 import type { NativePacketSocket } from './raw-socket.js';
 
@@ -30,8 +31,18 @@ export interface NativeTransfer {
   abort(reason: string, quietly: boolean): void;
 }
 
+/** A thread that sends on a UDP socket the event loop owns (see src/native/datagram-sender.ts). */
+export interface NativeDatagramSender {
+  /** Queues one datagram; false when the address is not an IP address or the queue is full. */
+  send(bytes: Buffer, port: number, address: string): boolean;
+  /** Sends what is queued and ends the thread; call before the socket closes. */
+  close(): void;
+  readonly stats: { sent: number; errors: number; dropped: number };
+}
+
 export interface NativeAddon {
   PacketSocket: new (ifname: string, protocol: number) => NativePacketSocket;
+  DatagramSender: new (fd: number) => NativeDatagramSender;
   TftpTransfer: new (options: NativeTransferOptions, bytes: Buffer, onEnd: (result: NativeTransferResult) => void) => NativeTransfer;
 }
 

@@ -1,7 +1,8 @@
 // Outpost's raw Ethernet port: one AF_PACKET socket bound to one interface, through which
 // the link plane (CDP, LLDP-MED) and the DHCP server send and receive whole frames.
 // JS sees a PacketSocket class; the TypeScript wrapper is src/native/raw-socket.ts. The addon
-// also carries the TFTP transfer threads (tftp_sender.cc); src/native/addon.ts loads it.
+// also carries the TFTP transfer threads (tftp_sender.cc) and the SIP port's sending thread
+// (datagram_sender.cc); src/native/addon.ts loads it.
 #include <napi.h>
 #include <uv.h>
 
@@ -20,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "datagram_sender.h"
 #include "tftp_sender.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
@@ -371,6 +373,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("PacketSocket", PacketSocket::Define(env));
   outpost::InitTftpSender(env, exports);
+  outpost::InitDatagramSender(env, exports);
   return exports;
 }
 

@@ -36,7 +36,9 @@ export function createSipPlane(ctx: PlaneContext): Plane {
     collect() { const c = layer.counts; this.set({ side: 'server' }, c.server); this.set({ side: 'client' }, c.client); } });
   const flows = new Gauge({ name: 'outpost_sip_tcp_flows', help: 'Open TCP connections from phones and to CUCM', registers: [],
     collect() { this.set(transport.openFlows); } });
-  const allMetrics: Metric[] = [registers, dropped, transactions, calls, rehomed, open, flows];
+  const udpSent = new Gauge({ name: 'outpost_sip_udp_datagrams_sent', help: 'UDP datagrams the SIP port\'s sending thread handed to the kernel, or could not (failed, dropped: queue full)', labelNames: ['result'], registers: [],
+    collect() { const s = transport.udpSendStats; if (s) { this.set({ result: 'sent' }, s.sent); this.set({ result: 'failed' }, s.errors); this.set({ result: 'dropped' }, s.dropped); } } });
+  const allMetrics: Metric[] = [registers, dropped, transactions, calls, rehomed, open, flows, udpSent];
 
   const KNOWN_METHODS = new Set(['INVITE', 'ACK', 'CANCEL', 'BYE', 'REGISTER', 'OPTIONS', 'UPDATE', 'INFO', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE', 'PUBLISH']);
   const methodLabel = (m: string) => (KNOWN_METHODS.has(m) ? m : 'other');

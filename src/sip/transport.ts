@@ -4,11 +4,13 @@
 // where it listens for TCP. Hostile input never throws: a bad datagram or stream is counted and
 // dropped, a stream that cannot be re-synchronised is closed.
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
-import { createServer, connect, isIPv4, type Server, type Socket as TcpSocket } from 'node:net';
+import { createServer, connect, isIP, isIPv4, type Server, type Socket as TcpSocket } from 'node:net';
 import { lookup as dnsLookup } from 'node:dns';
 import { EventEmitter } from 'node:events';
 import { decodeSip, encodeSip, type SipMessage } from './message.js';
 import { SipStreamFramer, type FramerLimits } from './framing.js';
+import { openDatagramSender } from '../native/datagram-sender.js';
+import type { NativeDatagramSender } from '../native/addon.js';
 
 export type TransportName = 'udp' | 'tcp';
 
@@ -53,6 +55,8 @@ const DEFAULT_IDLE_MS = 10 * 60_000;
 
 export class SipTransport extends EventEmitter<TransportEvents> {
   private udp?: UdpSocket;
+  /** Hands UDP datagrams to the kernel on another core; without the addon the socket sends itself. */
+  private sender?: NativeDatagramSender;
   private tcp?: Server;
   private readonly flows = new Map<string, Flow>();
   private readonly byAddress = new Map<string, Flow>();
@@ -83,6 +87,7 @@ export class SipTransport extends EventEmitter<TransportEvents> {
     // net.core.rmem_max).
     try { udp.setRecvBufferSize(this.opts.recvBufferBytes); } catch { /* kept the kernel default */ }
     this.udp = udp;
+    this.sender = openDatagramSender(udp);
     const tcp = createServer({ noDelay: true }, (s) => this.adopt(s));
     tcp.maxConnections = this.opts.maxConnections;
     await new Promise<void>((resolve, reject) => {
@@ -94,6 +99,8 @@ export class SipTransport extends EventEmitter<TransportEvents> {
 
   async stop(): Promise<void> {
     for (const f of this.flows.values()) f.socket.destroy();
+    this.sender?.close(); // sends what is queued; before the socket it sends on closes
+    this.sender = undefined;
     await Promise.all([
       new Promise<void>((resolve) => (this.udp ? this.udp.close(() => resolve()) : resolve())),
       new Promise<void>((resolve) => (this.tcp ? this.tcp.close(() => resolve()) : resolve())),
@@ -103,6 +110,11 @@ export class SipTransport extends EventEmitter<TransportEvents> {
   /** The open TCP flow with this id, as a peer to send to. */
   flowPeer(id: string): Peer | undefined {
     return this.flows.get(id)?.peer;
+  }
+
+  /** What the UDP sending thread did, when there is one. */
+  get udpSendStats(): { sent: number; errors: number; dropped: number } | undefined {
+    return this.sender?.stats;
   }
 
   get openFlows(): number {
@@ -127,6 +139,7 @@ export class SipTransport extends EventEmitter<TransportEvents> {
   private sendDatagram(bytes: Buffer, to: Peer): Promise<boolean> {
     const udp = this.udp;
     if (!udp) return Promise.resolve(false);
+    if (this.sender && isIP(to.address)) return Promise.resolve(this.sender.send(bytes, to.port, to.address));
     return new Promise((resolve) => udp.send(bytes, to.port, to.address, (e) => resolve(!e)));
   }
 

@@ -54,6 +54,12 @@ describe('SIP registration through Outpost to Kamailio', () => {
     }, 30_000);
   }
 
+  it('sends UDP from its sending thread (the REGISTER relayed to Kamailio and the 200 to the phone), none failed or dropped', async () => {
+    expect(await metric('outpost_sip_udp_datagrams_sent{result="sent"}')).toBeGreaterThanOrEqual(2);
+    expect(await metric('outpost_sip_udp_datagrams_sent{result="failed"}')).toBe(0);
+    expect(await metric('outpost_sip_udp_datagrams_sent{result="dropped"}')).toBe(0);
+  });
+
   it('a digest challenge from Kamailio is passed through unchanged and the answered REGISTER succeeds', async () => {
     const p = { ...phone(3), dn: '9203' };
     const args = sippRegisterArgs(p, { target: `${OUTPOST}:5060`, localIp: PHONE_IP });
