@@ -163,9 +163,10 @@ describe('files plane: caching TFTP and HTTP :6970 against real clients and upst
   }, 40_000);
 
   it('50 phones asking at once for one uncached 20 MB load cause exactly one upstream fetch', async () => {
-    const capture = lab.space.spawn('cucm', 'tshark', ['-l', '-i', 'wan0', '-f', 'udp dst port 69', '-T', 'fields', '-e', 'tftp.source_file']);
-    let seen = '';
-    capture.stdout?.on('data', (d: Buffer) => { seen += d.toString(); });
+    // The CUCM side's witness: every request reaching its TFTP port, captured to a file (a live
+    // dissection can lag seconds behind on a busy machine) and read by tshark afterwards.
+    const pcap = join(lab.workDir, 'cucm-rrq.pcap');
+    const capture = lab.space.spawn('cucm', 'tshark', ['-i', 'wan0', '-f', 'udp dst port 69', '-w', pcap]);
     await new Promise<void>((resolve) => capture.stderr?.on('data', (d: Buffer) => { if (d.toString().includes('Capturing on')) resolve(); }));
     const fetchesBefore = await metric('outpost_files_upstream_fetches_total');
     const jobs = Array.from({ length: 50 }, (_, i) => {
@@ -176,14 +177,12 @@ describe('files plane: caching TFTP and HTTP :6970 against real clients and upst
       return job.then(() => (existsSync(to) ? sha(readFileSync(to)) : 'missing'));
     });
     const hashes = await Promise.all(jobs);
-    // tshark dissects behind its capture; on a machine busy with other lab tests it can lag by seconds.
     const exited = new Promise((r) => capture.once('exit', r));
-    const end = Date.now() + 20_000;
-    while (!seen.includes(BIG) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
     capture.kill('SIGINT');
     await exited;
+    const read = await execIn(lab.ns('cucm'), 'tshark', ['-r', pcap, '-T', 'fields', '-e', 'tftp.source_file'], { timeoutMs: 30_000 });
     expect(new Set(hashes)).toEqual(new Set([sha(upstream(BIG))]));
-    expect(seen.split('\n').filter((l) => l.trim() === BIG)).toHaveLength(1);
+    expect(read.stdout.split('\n').filter((l) => l.trim() === BIG)).toHaveLength(1);
     expect((await metric('outpost_files_upstream_fetches_total')) - fetchesBefore).toBe(1);
   }, 180_000);
 
