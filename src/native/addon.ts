@@ -35,6 +35,8 @@ export interface NativeTransfer {
 export interface NativeDatagramSender {
   /** Queues one datagram; false when the address is not an IP address or the queue is full. */
   send(bytes: Buffer, port: number, address: string): boolean;
+  /** Wakes the thread for what is queued (send() alone may leave the last few waiting). */
+  flush(): void;
   /** Sends what is queued and ends the thread; call before the socket closes. */
   close(): void;
   readonly stats: { sent: number; errors: number; dropped: number };

@@ -13,13 +13,37 @@ function descriptorOf(socket: Socket): number | undefined {
   return typeof fd === 'number' && fd >= 0 ? fd : undefined;
 }
 
-/** A sender for a bound socket; undefined without the addon or the descriptor (the socket then sends for itself). */
-export function openDatagramSender(socket: Socket): NativeDatagramSender | undefined {
+export type DatagramSender = Omit<NativeDatagramSender, 'flush'>;
+
+/**
+ * A sender for a bound socket; undefined without the addon or the descriptor (the socket then
+ * sends for itself). What one event-loop turn queues (a burst of answers) leaves together:
+ * the thread is woken once at the end of the turn, not once per datagram.
+ */
+export function openDatagramSender(socket: Socket): DatagramSender | undefined {
   const fd = descriptorOf(socket);
   if (fd === undefined) return undefined;
+  let native: NativeDatagramSender;
   try {
-    return new (loadAddon().DatagramSender)(fd);
+    native = new (loadAddon().DatagramSender)(fd);
   } catch {
     return undefined;
   }
+  let flushing = false;
+  const flush = () => {
+    flushing = false;
+    native.flush();
+  };
+  return {
+    send(bytes, port, address) {
+      const queued = native.send(bytes, port, address);
+      if (queued && !flushing) {
+        flushing = true;
+        setImmediate(flush);
+      }
+      return queued;
+    },
+    close: () => native.close(),
+    get stats() { return native.stats; },
+  };
 }

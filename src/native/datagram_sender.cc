@@ -2,7 +2,9 @@
 // datagram to the kernel on veth or Ethernet costs more than parsing and answering the
 // request it answers: on its own thread that work runs on another core, in batches of up to
 // 64 per sendmmsg(), while the event loop goes on to the next request. Datagrams leave in the
-// order they were queued. The TypeScript face is src/native/datagram-sender.ts.
+// order they were queued. Waking the thread is a futex call and often a context switch, so
+// send() wakes it only every kWakeEvery datagrams and flush() (once per event-loop turn, from
+// the TypeScript face, src/native/datagram-sender.ts) wakes it for the rest.
 #include <napi.h>
 
 #include <arpa/inet.h>
@@ -26,6 +28,7 @@ namespace outpost {
 namespace {
 
 constexpr size_t kBatch = 64;
+constexpr size_t kWakeEvery = 16;
 constexpr size_t kMaxQueued = 65536;  // beyond it a datagram is dropped (counted), as a full socket would
 
 struct Datagram {
@@ -40,6 +43,7 @@ class DatagramSender : public Napi::ObjectWrap<DatagramSender> {
     return DefineClass(env, "DatagramSender",
                        {
                            InstanceMethod<&DatagramSender::Send>("send"),
+                           InstanceMethod<&DatagramSender::Flush>("flush"),
                            InstanceMethod<&DatagramSender::Close>("close"),
                            InstanceAccessor<&DatagramSender::Stats>("stats"),
                        });
@@ -58,7 +62,8 @@ class DatagramSender : public Napi::ObjectWrap<DatagramSender> {
   ~DatagramSender() override { Stop(); }
 
  private:
-  // send(bytes, port, address): false when the address is not an IP address or the queue is full.
+  // send(bytes, port, address): queues one datagram; false when the address is not an IP
+  // address or the queue is full. It may wait in the queue until flush().
   Napi::Value Send(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 3 || !info[0].IsBuffer() || !info[1].IsNumber() || !info[2].IsString()) {
@@ -83,6 +88,7 @@ class DatagramSender : public Napi::ObjectWrap<DatagramSender> {
       return Napi::Boolean::New(env, false);
     }
     d.bytes.assign(bytes.Data(), bytes.Data() + bytes.Length());
+    size_t queued;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (stopping_ || queue_.size() >= kMaxQueued) {
@@ -90,9 +96,16 @@ class DatagramSender : public Napi::ObjectWrap<DatagramSender> {
         return Napi::Boolean::New(env, false);
       }
       queue_.push_back(std::move(d));
+      queued = queue_.size();
     }
-    wake_.notify_one();
+    if (queued % kWakeEvery == 0) wake_.notify_one();
     return Napi::Boolean::New(env, true);
+  }
+
+  // flush(): hands everything queued to the thread now.
+  Napi::Value Flush(const Napi::CallbackInfo& info) {
+    wake_.notify_one();
+    return info.Env().Undefined();
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {

@@ -9,8 +9,7 @@ import { lookup as dnsLookup } from 'node:dns';
 import { EventEmitter } from 'node:events';
 import { decodeSip, encodeSip, type SipMessage } from './message.js';
 import { SipStreamFramer, type FramerLimits } from './framing.js';
-import { openDatagramSender } from '../native/datagram-sender.js';
-import type { NativeDatagramSender } from '../native/addon.js';
+import { openDatagramSender, type DatagramSender } from '../native/datagram-sender.js';
 
 export type TransportName = 'udp' | 'tcp';
 
@@ -56,7 +55,7 @@ const DEFAULT_IDLE_MS = 10 * 60_000;
 export class SipTransport extends EventEmitter<TransportEvents> {
   private udp?: UdpSocket;
   /** Hands UDP datagrams to the kernel on another core; without the addon the socket sends itself. */
-  private sender?: NativeDatagramSender;
+  private sender?: DatagramSender;
   private tcp?: Server;
   private readonly flows = new Map<string, Flow>();
   private readonly byAddress = new Map<string, Flow>();
