@@ -125,7 +125,7 @@ describe('read-through from real upstreams', () => {
     expect((await bytes(third))?.toString()).toBe('<softKeyCfg>two, longer</softKeyCfg>');
   });
 
-  it('asks a lockstep-only CUCM (tftpd-hpa) for 16 KB blocks once it knows, and a windowed one (atftpd) for a window of 1428-byte blocks', async () => {
+  it('asks a lockstep-only CUCM (tftpd-hpa) for 16 KB blocks once it knows, and a windowed one (atftpd) for a window of 1428-byte blocks that grows while nothing is lost', async () => {
     const fetchInto = async (upstream: Upstream, name: string) => {
       const chunks: Buffer[] = [];
       const r = await upstream.fetch(name, { start: () => undefined, data: (c) => { chunks.push(Buffer.from(c)); } });
@@ -149,6 +149,12 @@ describe('read-through from real upstreams', () => {
     const windowedLoad = await fetchInto(windowed, 'load-2mb.loads');
     expect(windowedLoad.r).toMatchObject({ kind: 'ok', via: 'tftp', blksize: 1428, windowsize: 32 });
     expect(sha(windowedLoad.data)).toBe(sha(pattern(2 * 1024 * 1024 + 5, 1)));
+    // Loopback loses nothing: each clean transfer doubles the window atftpd is asked for, up to 128.
+    for (const window of [64, 128, 128]) {
+      const again = await fetchInto(windowed, 'load-2mb.loads');
+      expect(again.r).toMatchObject({ kind: 'ok', via: 'tftp', blksize: 1428, windowsize: window });
+      expect(sha(again.data)).toBe(sha(pattern(2 * 1024 * 1024 + 5, 1)));
+    }
     lockstep.close();
     windowed.close();
   });
