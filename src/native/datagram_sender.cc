@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "datagram_sender.h"
+#include "ip_address.h"
 
 namespace outpost {
 namespace {
@@ -74,19 +75,7 @@ class DatagramSender : public Napi::ObjectWrap<DatagramSender> {
     uint16_t port = static_cast<uint16_t>(info[1].As<Napi::Number>().Uint32Value());
     std::string address = info[2].As<Napi::String>().Utf8Value();
     Datagram d;
-    auto* v4 = reinterpret_cast<sockaddr_in*>(&d.to);
-    auto* v6 = reinterpret_cast<sockaddr_in6*>(&d.to);
-    if (inet_pton(AF_INET, address.c_str(), &v4->sin_addr) == 1) {
-      v4->sin_family = AF_INET;
-      v4->sin_port = htons(port);
-      d.to_len = sizeof(sockaddr_in);
-    } else if (inet_pton(AF_INET6, address.c_str(), &v6->sin6_addr) == 1) {
-      v6->sin6_family = AF_INET6;
-      v6->sin6_port = htons(port);
-      d.to_len = sizeof(sockaddr_in6);
-    } else {
-      return Napi::Boolean::New(env, false);
-    }
+    if (!ParseIpAddress(address, port, &d.to, &d.to_len)) return Napi::Boolean::New(env, false);
     d.bytes.assign(bytes.Data(), bytes.Data() + bytes.Length());
     size_t queued;
     {

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "ip_address.h"
 #include "tftp_sender.h"
 
 namespace outpost {
@@ -320,25 +321,6 @@ void* RunTransfer(void* arg) {
   return nullptr;
 }
 
-bool ParseAddress(const std::string& host, uint32_t port, sockaddr_storage* out, socklen_t* len) {
-  memset(out, 0, sizeof(*out));
-  auto* v4 = reinterpret_cast<sockaddr_in*>(out);
-  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(static_cast<uint16_t>(port));
-    *len = sizeof(sockaddr_in);
-    return true;
-  }
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(out);
-  if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(static_cast<uint16_t>(port));
-    *len = sizeof(sockaddr_in6);
-    return true;
-  }
-  return false;
-}
-
 uint32_t GetUint(const Napi::Object& o, const char* name, uint32_t fallback) {
   Napi::Value v = o.Get(name);
   return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : fallback;
@@ -364,7 +346,7 @@ class TftpTransfer : public Napi::ObjectWrap<TftpTransfer> {
     socklen_t client_len = 0;
     std::string local = o.Get("address").ToString().Utf8Value();
     std::string client = o.Get("clientAddress").ToString().Utf8Value();
-    if (!ParseAddress(local, 0, &job->local, &job->addr_len) || !ParseAddress(client, GetUint(o, "clientPort", 0), &job->client, &client_len) ||
+    if (!ParseIpAddress(local, 0, &job->local, &job->addr_len) || !ParseIpAddress(client, static_cast<uint16_t>(GetUint(o, "clientPort", 0)), &job->client, &client_len) ||
         client_len != job->addr_len) {
       Napi::TypeError::New(env, "TftpTransfer: address and clientAddress must be IP addresses of one family").ThrowAsJavaScriptException();
       return;
