@@ -42,7 +42,7 @@ const { values: opts } = parseArgs({
 const SECONDS = Number(opts.seconds);
 const MAX_RATE = Number(opts['max-rate']);
 const ONLY = new Set(opts.only.split(','));
-const RATES = [250, 500, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 7000, 8000, 10_000, 12_000, 15_000].filter((r) => r <= MAX_RATE);
+const RATES = [250, 500, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10_000, 12_000, 15_000].filter((r) => r <= MAX_RATE);
 const PHONE_IP = '10.20.0.250';
 const OUTPOST = '10.20.0.1';
 const KAMAILIO = '10.30.0.1';
