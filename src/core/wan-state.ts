@@ -22,6 +22,11 @@ export class WanState extends EventEmitter<{ change: [WanSnapshot, WanStateName]
     return this.current.state === 'survival';
   }
 
+  /** Whether the WAN monitor last found this CUCM member reachable (no copy of the state). */
+  isReachable(member: string): boolean {
+    return this.current.members[member]?.reachable ?? false;
+  }
+
   snapshot(): WanSnapshot {
     return structuredClone(this.current);
   }

@@ -71,8 +71,7 @@ export function createSccpPlane(ctx: PlaneContext): Plane {
   const upstreamFor = (deviceName: string | undefined) => {
     const phone = deviceName ? inventory.find({ deviceName }) : undefined;
     const fromCnf = (phone?.callManagers ?? []).map((m) => ({ host: m.host, port: m.sccpPort ?? SCCP_DEFAULT_PORT }));
-    const reachable = wan.snapshot().members;
-    const configured = [...config.upstream.cucm].sort((a, b) => Number(reachable[b]?.reachable ?? false) - Number(reachable[a]?.reachable ?? false))
+    const configured = [...config.upstream.cucm].sort((a, b) => Number(wan.isReachable(b)) - Number(wan.isReachable(a)))
       .map((host) => ({ host, port: SCCP_DEFAULT_PORT }));
     return fromCnf.length > 0 ? fromCnf : configured;
   };

@@ -46,8 +46,7 @@ export function createSipPlane(ctx: PlaneContext): Plane {
   const transport = new SipTransport({ port: sip.port, idleMs: sip.tcpIdleSeconds * 1000 });
   const layer = new TransactionLayer((msg, to) => transport.send(msg, to));
   const upstream = (): Peer => {
-    const snap = wan.snapshot().members;
-    const member = config.upstream.cucm.find((m) => snap[m]?.reachable) ?? config.upstream.cucm[0];
+    const member = config.upstream.cucm.find((m) => wan.isReachable(m)) ?? config.upstream.cucm[0];
     return { transport: 'udp', address: member, port: config.upstream.sipPort };
   };
   const gateway = sip.gateway ? (() => {

@@ -3,13 +3,12 @@
 // is up, phones' requests go to CUCM with Outpost in the route set (Record-Route) and CUCM's
 // requests come back through the flow tokens of Outpost's Path and Record-Route entries. In
 // survival, new calls are routed by the local router, and dialogs CUCM had set up skip CUCM.
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { SipRequest, SipResponse } from './message.js';
 import { addHeader, getHeader, getHeaders, setHeader } from './message.js';
 import { formatSipUri, parseSipUri, parseVia, type SipUri } from './headers.js';
 import { buildResponse } from './response.js';
-import { popOwnVia, relayBranch, responseDestination, stampReceived, BRANCH_PREFIX } from './relay.js';
+import { newBranch, popOwnVia, relayBranch, responseDestination, stampReceived } from './relay.js';
 import { opensDialog, ownRouteValue, peerForUri, peerFromToken, popOwnRoutes, isOwnUri, routeUri, type OwnAddresses } from './route.js';
 import { routeLocally } from './local-router.js';
 import type { BindingStore, SipBinding } from './bindings.js';
@@ -192,7 +191,7 @@ export class SipProxy {
       out = addHeader(out, 'Record-Route', ownRouteValue(this.sideAddress(target, own), own.port, target), 'first');
     }
     if (opts.path) out = addHeader(out, 'Path', opts.path, 'first');
-    const branch = `${BRANCH_PREFIX}${randomBytes(8).toString('hex')}`;
+    const branch = newBranch();
     out = addHeader(out, 'Via', `SIP/2.0/${target.transport.toUpperCase()} ${this.sideAddress(target, own)}:${own.port};branch=${branch};rport`, 'first');
     o.count.transaction('client', req.method);
     const client = o.layer.request(out, target, {

@@ -13,8 +13,7 @@ import { flowToken, ownRouteValue, type OwnAddresses } from './route.js';
 import type { SipProxy } from './proxy.js';
 import type { ServerTransaction, TransactionLayer } from './transaction.js';
 import type { Peer } from './transport.js';
-import { BRANCH_PREFIX } from './relay.js';
-import { randomBytes } from 'node:crypto';
+import { newBranch } from './relay.js';
 
 export interface RegistrationOptions {
   proxy: () => SipProxy;
@@ -136,7 +135,7 @@ export class Registrations {
     let req: SipRequest = uri.ok ? { ...decoded.value, uri: formatSipUri({ ...uri.value, user: undefined, host: member.address, port: member.port, params: [] }) } : decoded.value;
     req = setHeader(req, 'Max-Forwards', '70');
     req = addHeader(req, 'Path', ownRouteValue(own.wan, own.port, flowPeer), 'first');
-    req = addHeader(req, 'Via', `SIP/2.0/${member.transport.toUpperCase()} ${own.wan}:${own.port};branch=${BRANCH_PREFIX}${randomBytes(8).toString('hex')};rport`, 'first');
+    req = addHeader(req, 'Via', `SIP/2.0/${member.transport.toUpperCase()} ${own.wan}:${own.port};branch=${newBranch()};rport`, 'first');
     const info = ciscoRegistration(req);
     return new Promise((resolve) => {
       const client = this.o.layer.request(req, member, {

@@ -1,12 +1,23 @@
 // Via helpers for the proxy (RFC 3261 §16.11, §18.2.1, RFC 3581): the branch of a stateless
 // ACK, received/rport on the phone's Via, Outpost's own Via off a response, and where a
 // response goes next.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { SipMessage, SipRequest } from './message.js';
 import { getHeader, getHeaders, canonicalHeaderName } from './message.js';
 import { formatVia, getParam, parseVia, type Via } from './headers.js';
 
 export const BRANCH_PREFIX = 'z9hG4bKop';
+
+// A fresh branch is this run's random prefix and a counter: unique in space and time
+// (RFC 3261 §8.1.1.7) without asking the kernel for random bytes per relayed request.
+const RUN = randomBytes(6).toString('hex');
+let branches = 0;
+
+/** A branch for a new request Outpost originates or relays statefully. */
+export function newBranch(): string {
+  branches = (branches + 1) % Number.MAX_SAFE_INTEGER;
+  return `${BRANCH_PREFIX}${RUN}${branches.toString(36)}`;
+}
 
 /**
  * Outpost's branch for a relayed request: derived from the phone's own branch so that a
