@@ -7,6 +7,7 @@
 // 1. single client, warm cache: one file at blksize 512, 1428, and 1428 + windowsize 16 (median of
 //    5 rounds; each round asks the three servers in turn, the first rotating)
 // 2. 50 concurrent clients (blksize 1428), warm cache: time until the last one finishes (median of 3)
+//    (1 and 2 also print each server's CPU time for the same runs: steadier than the time)
 //    (1 and 2 run before the WAN delay exists; the peers serve from Outpost's own namespace)
 // 3. cold boot of 100 phones across a WAN with 80 ms one-way delay: lib/wan-delay.mjs takes the
 //    two WAN ports out of the lab's WAN bridge and relays every frame (ARP, UDP, TCP) between
@@ -63,6 +64,12 @@ const pattern = (size, salt) => {
 };
 const sha = (b) => createHash('sha256').update(b).digest('hex');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const TICK_MS = 1000 / Number(sh('getconf', ['CLK_TCK']).trim() || 100);
+/** CPU time of a process, its threads, and its reaped children, in ms. */
+const cpuMs = (pid) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * TICK_MS;
+};
 const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`;
 const say = (m) => process.stderr.write(`bench: ${m}\n`);
 
@@ -96,8 +103,8 @@ try {
   const peerDir = join(lab.workDir, 'peer-root');
   cpSync(lab.cucm.tftpDir, peerDir, { recursive: true });
   chmodSync(peerDir, 0o777);
-  lab.space.spawn('app', 'in.tftpd', ['-L', '-s', '-a', `${OUTPOST}:1069`, peerDir]);
-  lab.space.spawn('app', ATFTPD, ['--daemon', '--no-fork', '--user', 'root', '--group', 'root', '--port', '2069', '--bind-address', OUTPOST, '--logfile', '/dev/null', peerDir]);
+  const tftpdHpa = lab.space.spawn('app', 'in.tftpd', ['-L', '-s', '-a', `${OUTPOST}:1069`, peerDir]);
+  const atftpdPeer = lab.space.spawn('app', ATFTPD, ['--daemon', '--no-fork', '--user', 'root', '--group', 'root', '--port', '2069', '--bind-address', OUTPOST, '--logfile', '/dev/null', peerDir]);
   chmodSync(lab.cucm.tftpDir, 0o777); // atftpd insists on a world-writable root (it never gets a write here)
   // --maxthread: atftpd's default of 100 silently drops a request while 100 transfers are open,
   // and a phone of the 100 then waits out its 5 s retransmission timeout.
@@ -160,24 +167,32 @@ try {
   const warmup = await fetch([OUTPOST, 69], BENCH_FILE, ['blksize 1428', 'windowsize 16']); // fills Outpost's cache
   if (!warmup.ok || sha(warmup.data) !== expected) throw new Error('warm-up fetch through Outpost failed');
 
-  const servers = [['Outpost', [OUTPOST, 69]], ['tftpd-hpa', [OUTPOST, 1069]], ['atftpd', [OUTPOST, 2069]]];
+  const servers = [['Outpost', [OUTPOST, 69], () => outpost.pid], ['tftpd-hpa', [OUTPOST, 1069], () => tftpdHpa.pid], ['atftpd', [OUTPOST, 2069], () => atftpdPeer.pid]];
   // Each round asks every server once, the first to go rotating, so that load from other work
-  // on the machine falls on all of them alike; a row is the median of the rounds.
+  // on the machine falls on all of them alike; a row is the median of the rounds. The server's
+  // CPU time per round (its threads, and the children tftpd-hpa forks per transfer) moves far
+  // less with that load than the time does.
   const interleaved = async (label, rounds, once) => {
     const times = new Map(servers.map(([name]) => [name, []]));
+    const cpu = new Map(servers.map(([name]) => [name, []]));
     for (let i = 0; i < rounds; i++) {
       for (let k = 0; k < servers.length; k++) {
-        const [name, server] = servers[(i + k) % servers.length];
+        const [name, server, pid] = servers[(i + k) % servers.length];
+        const cpu0 = cpuMs(pid());
         const { ms, r } = await timed(() => once(server));
+        await sleep(100); // tftpd-hpa reaps its last child
+        cpu.get(name).push(cpuMs(pid()) - cpu0);
         const bad = r.filter((x) => !x.ok || sha(x.data) !== expected);
         if (bad.length) throw new Error(`${name}: ${label}: ${bad.length} of ${r.length} fetches wrong or failed (${bad[0].error})`);
         times.get(name).push(ms);
       }
     }
-    const row = { label };
+    const median = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+    const row = { label, cpu: {} };
     for (const [name, ms] of times) {
-      row[name] = [...ms].sort((x, y) => x - y)[ms.length >> 1];
-      say(`${label}: ${name} ${ms.map(seconds).join(', ')}`);
+      row[name] = median(ms);
+      row.cpu[name] = median(cpu.get(name));
+      say(`${label}: ${name} ${ms.map(seconds).join(', ')}; CPU ${cpu.get(name).map((c) => `${c.toFixed(0)} ms`).join(', ')}`);
     }
     return row;
   };
@@ -364,6 +379,13 @@ try {
   for (const r of rows) {
     console.log([r.label.padEnd(58), seconds(r.Outpost).padStart(10), seconds(r['tftpd-hpa']).padStart(10), seconds(r.atftpd).padStart(10),
       (r.Outpost / r['tftpd-hpa']).toFixed(2).padStart(20), (r.Outpost / r.atftpd).toFixed(2).padStart(17)].join(''));
+  }
+  console.log('\nthe server\'s CPU time for the same runs (median; lower is better):');
+  const ms = (x) => `${x.toFixed(0)} ms`;
+  const ratio = (a, b) => (b > 0 ? (a / b).toFixed(2) : 'n/a');
+  for (const { label, cpu } of rows) {
+    console.log([label.padEnd(58), ms(cpu.Outpost).padStart(10), ms(cpu['tftpd-hpa']).padStart(10), ms(cpu.atftpd).padStart(10),
+      ratio(cpu.Outpost, cpu['tftpd-hpa']).padStart(20), ratio(cpu.Outpost, cpu.atftpd).padStart(17)].join(''));
   }
   console.log(`\ncold boot of ${PHONES} phones at once (${bootFiles(phones[0]).length} TFTP requests each, blksize 1428, ${LOAD_SIZE / 1024} KB load), `
     + `WAN ${WAN_DELAY_MS} ms each way (ping RTT min/avg/max ${rttMin}/${rttAvg}/${rttMax} ms); time until the last phone has all its files:`);
