@@ -38,6 +38,7 @@ import { repoPath } from '../../dist/lab/repo-root.js';
 import { phoneIdentity } from '../../dist/lab/phone-identity.js';
 import { loadPhoneConfigTemplate, renderPhoneConfig } from '../../dist/lab/phone-config.js';
 import { startWanDelay } from './lib/wan-delay.mjs';
+import { accountCpu } from './lib/cpu-account.mjs';
 
 const ATFTPD = '/opt/outpost-test/atftpd/usr/sbin/atftpd';
 const OUTPOST = '10.20.0.1';
@@ -64,12 +65,6 @@ const pattern = (size, salt) => {
 };
 const sha = (b) => createHash('sha256').update(b).digest('hex');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const TICK_MS = 1000 / Number(sh('getconf', ['CLK_TCK']).trim() || 100);
-/** CPU time of a process, its threads, and its reaped children, in ms. */
-const cpuMs = (pid) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * TICK_MS;
-};
 const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`;
 const say = (m) => process.stderr.write(`bench: ${m}\n`);
 
@@ -86,8 +81,10 @@ for (const p of phones) writeFileSync(join(extra, `${p.deviceName}.cnf.xml`), re
 const lab = await Lab.up({ phones: 1, tftpDir: extra, prefix: `tbench${process.pid % 100000}` });
 rmSync(extra, { recursive: true, force: true });
 let outpost;
+let accounts = [];
 const cleanup = async () => {
   outpost?.kill('SIGKILL');
+  for (const a of accounts) a.release();
   await lab.down();
 };
 for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => void cleanup().then(() => process.exit(130)));
@@ -167,21 +164,23 @@ try {
   const warmup = await fetch([OUTPOST, 69], BENCH_FILE, ['blksize 1428', 'windowsize 16']); // fills Outpost's cache
   if (!warmup.ok || sha(warmup.data) !== expected) throw new Error('warm-up fetch through Outpost failed');
 
-  const servers = [['Outpost', [OUTPOST, 69], () => outpost.pid], ['tftpd-hpa', [OUTPOST, 1069], () => tftpdHpa.pid], ['atftpd', [OUTPOST, 2069], () => atftpdPeer.pid]];
+  const tag = `outpost-bench-${process.pid}`;
+  accounts = [accountCpu(outpost.pid, `${tag}-outpost`), accountCpu(tftpdHpa.pid, `${tag}-tftpd-hpa`), accountCpu(atftpdPeer.pid, `${tag}-atftpd`)];
+  say(`server CPU time from: ${accounts[0].how}`);
+  const servers = [['Outpost', [OUTPOST, 69], accounts[0]], ['tftpd-hpa', [OUTPOST, 1069], accounts[1]], ['atftpd', [OUTPOST, 2069], accounts[2]]];
   // Each round asks every server once, the first to go rotating, so that load from other work
   // on the machine falls on all of them alike; a row is the median of the rounds. The server's
-  // CPU time per round (its threads, and the children tftpd-hpa forks per transfer) moves far
-  // less with that load than the time does.
+  // CPU time per round (its threads, and the children tftpd-hpa forks per transfer: each server
+  // runs in a control group of its own) moves far less with that load than the time does.
   const interleaved = async (label, rounds, once) => {
     const times = new Map(servers.map(([name]) => [name, []]));
     const cpu = new Map(servers.map(([name]) => [name, []]));
     for (let i = 0; i < rounds; i++) {
       for (let k = 0; k < servers.length; k++) {
-        const [name, server, pid] = servers[(i + k) % servers.length];
-        const cpu0 = cpuMs(pid());
+        const [name, server, account] = servers[(i + k) % servers.length];
+        const cpu0 = account.ms();
         const { ms, r } = await timed(() => once(server));
-        await sleep(100); // tftpd-hpa reaps its last child
-        cpu.get(name).push(cpuMs(pid()) - cpu0);
+        cpu.get(name).push(account.ms() - cpu0);
         const bad = r.filter((x) => !x.ok || sha(x.data) !== expected);
         if (bad.length) throw new Error(`${name}: ${label}: ${bad.length} of ${r.length} fetches wrong or failed (${bad[0].error})`);
         times.get(name).push(ms);
@@ -202,6 +201,8 @@ try {
   rows.push(await interleaved(`${CONCURRENT} concurrent clients, blksize 1428 (until the last ends)`, CONCURRENT_ROUNDS,
     (server) => Promise.all(Array.from({ length: CONCURRENT }, () => fetch(server, BENCH_FILE, ['blksize 1428'])))));
   await stopOutpost();
+  for (const a of accounts) a.release();
+  accounts = [];
 
   // Cold boot across a delayed WAN. From here on every frame between Outpost's box and the CUCM
   // (ARP, Outpost's SIP probes, TFTP, HTTP over TCP, the phones' forwarded TFTP) takes
