@@ -1,6 +1,7 @@
 // Outpost's TFTP data path for files already in memory: one transfer per native thread, on its
 // own ephemeral UDP port connected to the phone, sending DATA blocks straight out of the cached
-// bytes (no copy, a whole window per system call) and waiting for ACKs in poll(). The event loop
+// bytes (no copy, a whole window per system call) and waiting for each ACK in a blocking recv()
+// with a receive timeout (one system call per packet, not poll() and then recv()). The event loop
 // only starts a transfer and hears how it ended; the protocol rules are those of
 // src/files/tftp/transfer.ts, which serves everything else. The TypeScript face is
 // src/files/tftp/transfer-threads.ts.
@@ -12,7 +13,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,15 +65,14 @@ struct Job {
   int64_t max_ms = 4000;
   int retries = 5;
 
-  int wake_fd = -1;
-  std::atomic<bool> abort_requested{false};
+  // Abort: under the mutex, the request is noted and the socket's receiving side shut down,
+  // which wakes the thread from recv(). The thread drops `fd` under the same mutex before it
+  // closes the socket, so an abort never touches a descriptor number reused by then.
   std::mutex abort_mutex;
+  std::atomic<bool> abort_requested{false};
   std::string abort_reason;
   bool abort_quietly = false;
-
-  ~Job() {
-    if (wake_fd >= 0) close(wake_fd);
-  }
+  int fd = -1;
 };
 
 // The protocol state of one transfer: block numbers are absolute (wire numbers roll over),
@@ -87,10 +86,14 @@ class Sender {
   }
 
   Result Run() {
-    fd_ = socket(job_.local.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    fd_ = socket(job_.local.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) return Fail("socket");
     if (bind(fd_, reinterpret_cast<sockaddr*>(&job_.local), job_.addr_len) < 0) return Fail("bind");
     if (connect(fd_, reinterpret_cast<sockaddr*>(&job_.client), job_.addr_len) < 0) return Fail("connect");
+    {
+      std::lock_guard<std::mutex> lock(job_.abort_mutex);
+      job_.fd = fd_;
+    }
 
     if (!job_.oack.empty()) {
       acked_ = -1;
@@ -100,18 +103,19 @@ class Sender {
       Pump();
     }
     while (!done_) {
-      pollfd fds[2] = {{fd_, POLLIN, 0}, {job_.wake_fd, POLLIN, 0}};
-      int64_t wait = deadline_ > 0 ? std::max<int64_t>(0, deadline_ - NowMs()) : 1000;
-      int n = poll(fds, 2, static_cast<int>(wait));
-      if (n < 0 && errno != EINTR) return Fail("poll");
       if (job_.abort_requested.load()) {
         std::lock_guard<std::mutex> lock(job_.abort_mutex);
         if (!job_.abort_quietly) SendError(0, job_.abort_reason);
         Finish("aborted", job_.abort_reason);
         break;
       }
-      if (n > 0 && (fds[0].revents & POLLIN)) Receive();
+      ExpectWithin(deadline_ > 0 ? std::max<int64_t>(1, deadline_ - NowMs()) : 1000);
+      Receive();
       if (!done_ && deadline_ > 0 && NowMs() >= deadline_) OnTimeout();
+    }
+    {
+      std::lock_guard<std::mutex> lock(job_.abort_mutex);
+      job_.fd = -1;
     }
     close(fd_);
     return result_;
@@ -126,8 +130,15 @@ class Sender {
     return result_;
   }
 
-  // One datagram per wake-up: in lockstep that is the only one, and a second recv() would only
-  // say EAGAIN; when more are queued, poll() returns at once.
+  // The receive timeout, set only when the wait it needs moves by more than a little: in a
+  // steady transfer every ACK re-arms the same interval, and the setting stays as it is.
+  void ExpectWithin(int64_t ms) {
+    if (ms + 2 >= rcv_timeout_ms_ && ms <= rcv_timeout_ms_ + 2) return;
+    timeval tv{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
+    if (setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0) rcv_timeout_ms_ = ms;
+  }
+
+  // One datagram, or the timeout (EAGAIN), or 0 bytes once an abort shut the socket down.
   void Receive() {
     uint8_t packet[516];
     ssize_t n = recv(fd_, packet, sizeof(packet), 0);
@@ -239,7 +250,7 @@ class Sender {
       // retransmission timer covers both.
       size_t sent = 0;
       while (sent < count) {
-        int n = sendmmsg(fd_, msgs + sent, static_cast<unsigned>(count - sent), 0);
+        int n = sendmmsg(fd_, msgs + sent, static_cast<unsigned>(count - sent), MSG_DONTWAIT);
         if (n <= 0) {
           if (n < 0 && errno == EINTR) continue;
           if (n < 0 && errno == EAGAIN && WaitWritable()) continue;
@@ -257,7 +268,7 @@ class Sender {
   }
 
   void SendRaw(const uint8_t* bytes, size_t length) {
-    while (send(fd_, bytes, length, 0) < 0 && errno == EINTR) {
+    while (send(fd_, bytes, length, MSG_DONTWAIT) < 0 && errno == EINTR) {
     }
   }
 
@@ -286,6 +297,7 @@ class Sender {
   int64_t interval_ = 1000;
   int retries_left_ = 5;
   int64_t deadline_ = 0;
+  int64_t rcv_timeout_ms_ = -10;  // none set yet
   bool done_ = false;
   Result result_;
 };
@@ -363,11 +375,6 @@ class TftpTransfer : public Napi::ObjectWrap<TftpTransfer> {
       auto b = oack.As<Napi::Buffer<uint8_t>>();
       job->oack.assign(b.Data(), b.Data() + b.Length());
     }
-    job->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (job->wake_fd < 0) {
-      Napi::Error::New(env, std::string("eventfd: ") + strerror(errno)).ThrowAsJavaScriptException();
-      return;
-    }
     job_ = job;
 
     // The bytes stay referenced until the end has been reported.
@@ -389,15 +396,11 @@ class TftpTransfer : public Napi::ObjectWrap<TftpTransfer> {
  private:
   Napi::Value Abort(const Napi::CallbackInfo& info) {
     if (!job_) return info.Env().Undefined();
-    {
-      std::lock_guard<std::mutex> lock(job_->abort_mutex);
-      job_->abort_reason = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "aborted";
-      job_->abort_quietly = info.Length() > 1 && info[1].ToBoolean().Value();
-    }
+    std::lock_guard<std::mutex> lock(job_->abort_mutex);
+    job_->abort_reason = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "aborted";
+    job_->abort_quietly = info.Length() > 1 && info[1].ToBoolean().Value();
     job_->abort_requested.store(true);
-    uint64_t one = 1;
-    ssize_t ignored = write(job_->wake_fd, &one, sizeof(one));
-    (void)ignored;
+    if (job_->fd >= 0) shutdown(job_->fd, SHUT_RD);
     return info.Env().Undefined();
   }
 
