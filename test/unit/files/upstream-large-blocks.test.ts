@@ -3,50 +3,32 @@
 // that answers every option but windowsize, and never delivers a block larger than 1428 bytes:
 // what Outpost sees when a path drops fragments. The large blocks themselves are fetched from
 // a real tftpd-hpa in test/lab/files-upstream.test.ts.
-import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeTftp, encodeTftp } from '../../../src/files/tftp/codec.js';
+import { encodeTftp } from '../../../src/files/tftp/codec.js';
 import { Upstream, type UpstreamSink } from '../../../src/files/upstream.js';
+import { startTftpStandIn, STAND_IN_HOST as HOST, type StandIn } from './helpers/tftp-stand-in.js';
 
-const HOST = '127.0.0.1';
 const FILE = Buffer.from(Array.from({ length: 10_000 }, (_, i) => i % 251));
 
-let server: Socket;
+let cucm: StandIn;
 let port: number;
 const asked: number[] = [];
-const transfers: Socket[] = [];
 
 beforeAll(async () => {
-  server = createSocket('udp4');
-  server.on('message', (msg, rinfo) => {
-    const rrq = decodeTftp(msg);
-    if (!rrq.ok || rrq.value.op !== 'rrq') return;
-    const blksize = Number(rrq.value.options.find((o) => o.name === 'blksize')?.value ?? 512);
+  cucm = await startTftpStandIn((transfer) => {
+    const blksize = Number(transfer.asked('blksize') ?? 512);
     asked.push(blksize);
-    // A new transfer ID per request, as every TFTP server answers.
-    const tid = createSocket('udp4');
-    transfers.push(tid);
-    tid.bind(0, HOST, () => {
-      const send = (b: Buffer) => tid.send(b, rinfo.port, rinfo.address);
-      const block = (n: number) => {
-        if (blksize > 1428) return; // lost on the way, like the fragments of a 16 KB datagram
-        send(encodeTftp({ op: 'data', block: n, data: FILE.subarray((n - 1) * blksize, n * blksize) }));
-      };
-      tid.on('message', (m) => {
-        const ack = decodeTftp(m);
-        if (ack.ok && ack.value.op === 'ack' && (ack.value.block) * blksize <= FILE.length) block(ack.value.block + 1);
-      });
-      send(encodeTftp({ op: 'oack', options: [{ name: 'blksize', value: String(blksize) }, { name: 'tsize', value: String(FILE.length) }] }));
-    });
+    const block = (n: number) => {
+      if (blksize > 1428) return; // lost on the way, like the fragments of a 16 KB datagram
+      transfer.send(encodeTftp({ op: 'data', block: n, data: FILE.subarray((n - 1) * blksize, n * blksize) }));
+    };
+    transfer.onAck((n) => { if (n * blksize <= FILE.length) block(n + 1); });
+    transfer.send(encodeTftp({ op: 'oack', options: [{ name: 'blksize', value: String(blksize) }, { name: 'tsize', value: String(FILE.length) }] }));
   });
-  await new Promise<void>((resolve) => server.bind(0, HOST, resolve));
-  port = server.address().port;
+  port = cucm.port;
 });
 
-afterAll(() => {
-  server.close();
-  for (const t of transfers) t.close();
-});
+afterAll(() => cucm.close());
 
 function collect(): { sink: UpstreamSink; starts: number; bytes: () => Buffer } {
   const chunks: Buffer[] = [];

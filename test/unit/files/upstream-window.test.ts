@@ -2,59 +2,43 @@
 // filled its window twice doubles it, a transfer that lost a block halves it. The CUCM here is
 // a stand-in on loopback with RFC 7440 that loses one block of the transfers it is told to;
 // the growth against a real atftpd is in test/lab/files-upstream.test.ts.
-import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeTftp, encodeTftp } from '../../../src/files/tftp/codec.js';
+import { encodeTftp } from '../../../src/files/tftp/codec.js';
 import { Upstream } from '../../../src/files/upstream.js';
+import { startTftpStandIn, STAND_IN_HOST as HOST, type StandIn } from './helpers/tftp-stand-in.js';
 
-const HOST = '127.0.0.1';
 const BLKSIZE = 1428;
 const FILE = Buffer.from(Array.from({ length: 100 * BLKSIZE + 7 }, (_, i) => (i * 7) % 253));
 
-let server: Socket;
+let cucm: StandIn;
 let port: number;
 const asked: number[] = [];
 /** Transfers (by order of their request) that lose block 5 once. */
 const lossy = new Set<number>();
-const transfers: Socket[] = [];
 
 beforeAll(async () => {
-  server = createSocket('udp4');
-  server.on('message', (msg, rinfo) => {
-    const rrq = decodeTftp(msg);
-    if (!rrq.ok || rrq.value.op !== 'rrq') return;
-    const window = Number(rrq.value.options.find((o) => o.name === 'windowsize')?.value ?? 1);
+  cucm = await startTftpStandIn((transfer) => {
+    const window = Number(transfer.asked('windowsize') ?? 1);
     const loses = lossy.has(asked.length);
     asked.push(window);
     const last = Math.floor(FILE.length / BLKSIZE) + 1;
     let lost = false;
-    const tid = createSocket('udp4');
-    transfers.push(tid);
-    tid.bind(0, HOST, () => {
-      const send = (b: Buffer) => tid.send(b, rinfo.port, rinfo.address);
-      // RFC 7440: an ACK of block n is answered with the window that follows it.
-      tid.on('message', (m) => {
-        const ack = decodeTftp(m);
-        if (!ack.ok || ack.value.op !== 'ack') return;
-        for (let n = ack.value.block + 1; n <= Math.min(last, ack.value.block + window); n++) {
-          if (loses && n === 5 && !lost) {
-            lost = true;
-            continue;
-          }
-          send(encodeTftp({ op: 'data', block: n, data: FILE.subarray((n - 1) * BLKSIZE, n * BLKSIZE) }));
+    // RFC 7440: an ACK of block n is answered with the window that follows it.
+    transfer.onAck((acked) => {
+      for (let n = acked + 1; n <= Math.min(last, acked + window); n++) {
+        if (loses && n === 5 && !lost) {
+          lost = true;
+          continue;
         }
-      });
-      send(encodeTftp({ op: 'oack', options: [{ name: 'blksize', value: String(BLKSIZE) }, { name: 'windowsize', value: String(window) }, { name: 'tsize', value: String(FILE.length) }] }));
+        transfer.send(encodeTftp({ op: 'data', block: n, data: FILE.subarray((n - 1) * BLKSIZE, n * BLKSIZE) }));
+      }
     });
+    transfer.send(encodeTftp({ op: 'oack', options: [{ name: 'blksize', value: String(BLKSIZE) }, { name: 'windowsize', value: String(window) }, { name: 'tsize', value: String(FILE.length) }] }));
   });
-  await new Promise<void>((resolve) => server.bind(0, HOST, resolve));
-  port = server.address().port;
+  port = cucm.port;
 });
 
-afterAll(() => {
-  server.close();
-  for (const t of transfers) t.close();
-});
+afterAll(() => cucm.close());
 
 async function fetchFrom(upstream: Upstream): Promise<{ windowsize?: number; data: Buffer }> {
   const chunks: Buffer[] = [];
