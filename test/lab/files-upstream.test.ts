@@ -60,6 +60,7 @@ let atftpdPort: number;
 let httpPort: number;
 let closedHttpPort: number;
 const dbs: Db[] = [];
+const caches: FileCache[] = [];
 
 function readThrough(opts: { tftpPort: number; httpPort: number; revalidateAfterMs?: number }) {
   const dir = mkdtempSync(join(work, 'cache-'));
@@ -67,8 +68,10 @@ function readThrough(opts: { tftpPort: number; httpPort: number; revalidateAfter
   dbs.push(db);
   const metrics = createFilesMetrics();
   const wan = new WanState();
+  const cache = new FileCache(db, dir, { diskBudgetBytes: 1 << 30 });
+  caches.push(cache);
   const rt = new ReadThrough({
-    cache: new FileCache(db, dir, { diskBudgetBytes: 1 << 30 }),
+    cache,
     upstream: new Upstream({ hosts: [HOST], tftpPort: opts.tftpPort, httpPort: opts.httpPort, timeoutMs: 1500 }),
     negative: new NegativeCache(30_000), wan, metrics, log: pino({ level: 'silent' }),
     revalidateAfterMs: opts.revalidateAfterMs ?? 60_000,
@@ -97,6 +100,8 @@ beforeAll(async () => {
 
 afterAll(() => {
   for (const d of daemons) d.kill('SIGKILL');
+  // Each cache writes its pending serve times (a timer's work) before its database closes.
+  for (const cache of caches) cache.close();
   for (const db of dbs) db.close();
   if (work) rmSync(work, { recursive: true, force: true });
 });

@@ -7,14 +7,19 @@ import { openDatabase, type Db } from '../../../src/store/database.js';
 
 const dirs: string[] = [];
 const dbs: Db[] = [];
+const caches: FileCache[] = [];
 function fresh(budget = 1 << 30): { dir: string; db: Db; cache: FileCache } {
   const dir = mkdtempSync(join(tmpdir(), 'outpost-cache-'));
   dirs.push(dir);
   const db = openDatabase(dir, FILE_CACHE_MIGRATIONS);
   dbs.push(db);
-  return { dir, db, cache: new FileCache(db, dir, { diskBudgetBytes: budget }) };
+  const cache = new FileCache(db, dir, { diskBudgetBytes: budget });
+  caches.push(cache);
+  return { dir, db, cache };
 }
 afterEach(() => {
+  // Each cache writes its pending serve times (a timer's work) before its database closes.
+  for (const cache of caches.splice(0)) cache.close();
   for (const db of dbs.splice(0)) db.close();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
