@@ -14,7 +14,7 @@
 import { Agent } from 'node:http';
 import type { Validators } from './cache.js';
 import { fetchHttp, type UpstreamSink } from './upstream-http.js';
-import { fetchTftp, type Negotiated } from './tftp/client.js';
+import { fetchTftp, type FetchTftpResult, type Negotiated } from './tftp/client.js';
 
 export type { UpstreamSink } from './upstream-http.js';
 
@@ -122,7 +122,7 @@ export class Upstream {
   private async fetchOverTftp(host: string, name: string, sink: UpstreamSink, conditional?: Conditional): Promise<FetchResult> {
     const timeoutMs = Math.max(100, Math.ceil(this.opts.timeoutMs / 3));
     if (conditional && conditional.size > TFTP_SIZE_CHECK_ABOVE) {
-      const probe = await fetchTftp({ host, port: this.opts.tftpPort, filename: name, blksize: 1428, tsize: true, sizeOnly: true, timeoutMs, retries: 2, onData: () => undefined });
+      const probe = await fetchTftp({ host, port: this.opts.tftpPort, filename: name, blksize: SAFE_BLKSIZE, tsize: true, sizeOnly: true, timeoutMs, retries: 2, onData: () => undefined });
       if (probe.ok && probe.size === conditional.size) return { kind: 'not-modified', via: 'tftp', host };
       if (!probe.ok && probe.code === 1) return { kind: 'missing', host };
       if (!probe.ok && probe.code === undefined) return { kind: 'unreachable', error: `${host} TFTP: ${probe.error}` };
@@ -144,18 +144,23 @@ export class Upstream {
       this.largeBlocksLostUntil.set(host, Date.now() + LARGE_BLOCKS_RETRY_MS);
       r = await attempt(SAFE_BLKSIZE, window);
     }
-    // A block recovered, or the transfer went silent half-way: the window was too much for the path.
-    if (!tryLarge && (r.ok ? r.negotiated.windowsize > 1 && r.recoveries > 0 : started && r.code === undefined)) {
-      this.windows.set(host, Math.max(MIN_WINDOW, Math.floor(window / 2)));
-    } else if (r.ok && r.negotiated.windowsize === window && r.recoveries === 0 && r.size >= 2 * window * r.negotiated.blksize) {
-      this.windows.set(host, Math.min(MAX_WINDOW, window * 2));
-    }
+    if (!tryLarge) this.learnWindow(host, window, r, started);
     if (r.ok) {
       this.learnFrom(host, r.negotiated);
       return { kind: 'ok', size: r.size, via: 'tftp', host, blksize: r.negotiated.blksize, windowsize: r.negotiated.windowsize };
     }
     if (r.code === 1) return { kind: 'missing', host };
     return started || r.code !== undefined ? { kind: 'failed', error: `${host} TFTP: ${r.error}` } : { kind: 'unreachable', error: `${host} TFTP: ${r.error}` };
+  }
+
+  /** The window asked next time, from how a windowed transfer of `window` went. */
+  private learnWindow(host: string, window: number, r: FetchTftpResult, started: boolean): void {
+    // A block recovered, or the transfer went silent half-way: the window was too much for the path.
+    const lossy = r.ok ? r.negotiated.windowsize > 1 && r.recoveries > 0 : started && r.code === undefined;
+    // Grown only by a clean transfer that ran at the full window and filled it at least twice.
+    const clean = r.ok && r.negotiated.windowsize === window && r.recoveries === 0 && r.size >= 2 * window * r.negotiated.blksize;
+    if (lossy) this.windows.set(host, Math.max(MIN_WINDOW, Math.floor(window / 2)));
+    else if (clean) this.windows.set(host, Math.min(MAX_WINDOW, window * 2));
   }
 
   private learnFrom(host: string, negotiated: Negotiated): void {
